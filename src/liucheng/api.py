@@ -1,0 +1,591 @@
+"""The public Python API: ``Engine``, the way to embed Liucheng.
+
+``Engine()`` keeps everything in memory.  Each method is one operation: it checks its input
+first (so a refused call changes nothing), runs one engine step, then hands any messages the
+case threw to the cases waiting for them.
+
+    engine = Engine()
+    engine.deploy("pass_application.bpmn")
+    case = engine.start("pass_application", variables={"applicant_type": "external"})
+    task = engine.tasks(instance=case.id)[0]
+    engine.complete(task.id, {"approved": True})
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from liucheng.bpmn.model import Definitions
+from liucheng.bpmn.parse import parse_bpmn
+from liucheng.bpmn.validate import check
+from liucheng.engine import timers
+from liucheng.engine.clock import Clock
+from liucheng.engine.codec import check_storable
+from liucheng.engine.executor import (
+    DecisionHandler,
+    Environment,
+    OutgoingMessage,
+    Run,
+    ServiceHandler,
+)
+from liucheng.engine.graph import CompiledProcess, compile_process
+from liucheng.engine.serialize import instance_from_json, instance_to_json
+from liucheng.engine.state import (
+    HistoryEvent,
+    HistoryKind,
+    Incident,
+    Instance,
+    InstanceState,
+    ScopeState,
+    Subscription,
+    SubscriptionKind,
+    TokenState,
+    UserTask,
+)
+from liucheng.errors import (
+    ConflictError,
+    CorrelationError,
+    LiuchengError,
+    UnknownInstanceError,
+    UnknownProcessError,
+    UnknownTaskError,
+)
+from liucheng.expr import FEEL, PYTHON, language_name
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """A snapshot of one case (process instance) after an operation."""
+
+    id: str
+    process_id: str
+    version: int
+    business_key: str | None
+    state: InstanceState
+    variables: dict[str, Any]
+    active: tuple[str, ...]  # element ids where the case stands now
+    incidents: tuple[Incident, ...]
+    started: datetime
+    ended: datetime | None
+
+    @property
+    def is_ended(self) -> bool:
+        return self.state is not InstanceState.ACTIVE
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    process_id: str
+    name: str | None
+    version: int
+    content_hash: str
+    new: bool  # False when the same content was already deployed
+
+
+@dataclass(slots=True)
+class _StartTimer:
+    process_id: str
+    node: str
+    due: datetime
+    cycle: str | None
+    fired: int = 0
+
+
+class Engine:
+    """An in-memory Liucheng engine (durable storage arrives with the runtime layer)."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        timezone: str | tzinfo = "Asia/Shanghai",
+        expression_language: str | None = None,
+    ) -> None:
+        self.clock = clock or Clock()
+        tz = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
+        self.env = Environment(timezone=tz)
+        self.default_language = language_name(expression_language) or FEEL
+        self._versions: dict[str, list[CompiledProcess]] = {}
+        self._instances: dict[str, Instance] = {}
+        self._task_index: dict[str, str] = {}  # task id -> instance id
+        self._start_timers: list[_StartTimer] = []
+
+    # == handlers ===============================================================================
+    def register_service(self, name: str, handler: ServiceHandler) -> None:
+        """Register a Python callable for service tasks that name ``name``.
+
+        The handler receives a copy of the case's visible variables and returns a mapping of
+        variables to set (or any value when the task names a result variable), or raises
+        ``BpmnError`` to throw a BPMN error.
+        """
+        self.env.services[name] = handler
+
+    def service(self, name: str) -> Callable[[F], F]:
+        """Decorator form of ``register_service``."""
+
+        def register(fn: F) -> F:
+            self.register_service(name, fn)
+            return fn
+
+        return register
+
+    def register_decision(self, decision_id: str, handler: DecisionHandler) -> None:
+        """Register a callable that business rule tasks naming ``decision_id`` will call."""
+        self.env.decisions[decision_id] = handler
+
+    # == deployment =============================================================================
+    def deploy(
+        self,
+        source: str | Path | bytes,
+        *,
+        expression_language: str | None = None,
+        name: str | None = None,
+    ) -> list[Deployment]:
+        """Deploy every executable process in a BPMN file (a path, or the XML as bytes).
+
+        Redeploying identical content is a no-op; changed content becomes a new version.  The
+        whole file is validated first: one bad process deploys nothing.
+        """
+        data, label = _read_source(source, name)
+        defs = parse_bpmn(data, source=label)
+        check(defs)
+        language = self._language_for(defs, expression_language)
+        digest = hashlib.sha256(data).hexdigest()
+        compiled: list[tuple[CompiledProcess, bool]] = []
+        for process in defs.processes.values():
+            if not process.is_executable:
+                continue
+            versions = self._versions.get(process.id, [])
+            if versions and versions[-1].content_hash == digest:
+                compiled.append((versions[-1], False))
+                continue
+            cp = compile_process(defs, process, language=language, version=len(versions) + 1)
+            cp.content_hash = digest
+            compiled.append((cp, True))
+        result = []
+        for cp, new in compiled:
+            if new:
+                self._versions.setdefault(cp.id, []).append(cp)
+                self._arm_start_timers(cp)
+            result.append(Deployment(cp.id, cp.name, cp.version, cp.content_hash, new))
+        return result
+
+    def _language_for(self, defs: Definitions, override: str | None) -> str:
+        if override:
+            return language_name(override) or self.default_language
+        declared = language_name(defs.expression_language)
+        if declared:
+            return declared
+        if any("spiffworkflow" in uri for uri in defs.namespaces.values()):
+            return PYTHON
+        return self.default_language
+
+    def processes(self) -> list[CompiledProcess]:
+        """The latest version of every deployed process."""
+        return [versions[-1] for versions in self._versions.values()]
+
+    def _process(self, process_id: str, version: int | None = None) -> CompiledProcess:
+        versions = self._versions.get(process_id)
+        if not versions:
+            raise UnknownProcessError(f"no process '{process_id}' is deployed")
+        if version is None:
+            return versions[-1]
+        if not 1 <= version <= len(versions):
+            raise UnknownProcessError(f"process '{process_id}' has no version {version}")
+        return versions[version - 1]
+
+    # == cases ==================================================================================
+    def start(
+        self,
+        process_id: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        business_key: str | None = None,
+        version: int | None = None,
+    ) -> Case:
+        """Start a case at the process's none start event."""
+        proc = self._process(process_id, version)
+        if proc.start is None:
+            raise LiuchengError(
+                f"process '{process_id}' has no none start event; it starts by message or timer"
+            )
+        return self._start_at(proc, proc.start, variables, business_key)
+
+    def _start_at(
+        self,
+        proc: CompiledProcess,
+        start_node: str,
+        variables: Mapping[str, Any] | None,
+        business_key: str | None,
+    ) -> Case:
+        values = _checked(variables)
+        if business_key is not None:
+            for other in self._instances.values():
+                if other.process_id == proc.id and other.business_key == business_key:
+                    raise ConflictError(
+                        f"process '{proc.id}' already has a case with business key "
+                        f"'{business_key}'"
+                    )
+        now = self.clock.now()
+        inst = Instance(uuid.uuid4().hex, proc.id, proc.version, business_key, now)
+        inst.scopes[0] = ScopeState(0, None)
+        self._instances[inst.id] = inst
+        run = Run(proc, self.env, inst, now)
+        run.record(HistoryKind.INSTANCE_STARTED, detail=proc.id)
+        if values:
+            run.set_variables(0, values, None)
+        run.schedule(run.new_token(start_node, 0))
+        run.drain()
+        return self._finish(run)
+
+    def _finish(self, run: Run) -> Case:
+        """Index the tasks a step created or ended, then deliver the messages it threw."""
+        inst = run.inst
+        for task_id in [t for t, i in self._task_index.items() if i == inst.id]:
+            if task_id not in inst.tasks:
+                del self._task_index[task_id]
+        for task_id in inst.tasks:
+            self._task_index[task_id] = inst.id
+        for message in run.outbox:
+            self._deliver(message)
+        return self._case(inst)
+
+    def _deliver(self, message: OutgoingMessage) -> None:
+        targets = self._matching(message.name, message.key)
+        if targets:
+            inst, sub = targets[0]
+            self._trigger(inst, sub, message.variables)
+            return
+        starts = self._message_starts(message.name)
+        if starts:
+            proc, node = starts[0]
+            self._start_at(proc, node, message.variables, None)
+
+    def _case(self, inst: Instance) -> Case:
+        return Case(
+            id=inst.id,
+            process_id=inst.process_id,
+            version=inst.version,
+            business_key=inst.business_key,
+            state=inst.state,
+            variables=dict(inst.variables),
+            active=tuple(sorted({t.node for t in inst.tokens.values()})),
+            incidents=tuple(inst.incidents.values()),
+            started=inst.started,
+            ended=inst.ended,
+        )
+
+    def _get(self, instance_id: str) -> Instance:
+        inst = self._instances.get(instance_id)
+        if inst is None:
+            raise UnknownInstanceError(f"no case '{instance_id}'")
+        return inst
+
+    def instance(self, instance_id: str) -> Case:
+        return self._case(self._get(instance_id))
+
+    def instances(
+        self, *, process: str | None = None, state: InstanceState | str | None = None
+    ) -> list[Case]:
+        return [
+            self._case(i)
+            for i in self._instances.values()
+            if (process is None or i.process_id == process) and (state is None or i.state == state)
+        ]
+
+    def history(self, instance_id: str) -> list[HistoryEvent]:
+        return list(self._get(instance_id).history)
+
+    def path(self, instance_id: str) -> list[str]:
+        """The elements the case completed, in order (a short form of its history)."""
+        return [
+            e.element
+            for e in self._get(instance_id).history
+            if e.kind is HistoryKind.ELEMENT_COMPLETED and e.element is not None
+        ]
+
+    def cancel(self, instance_id: str) -> Case:
+        """End a case from outside: every token, task and wait is removed."""
+        inst = self._get(instance_id)
+        if inst.state is not InstanceState.ACTIVE:
+            raise ConflictError(f"case '{instance_id}' has already ended")
+        run = Run(self._process(inst.process_id, inst.version), self.env, inst, self.clock.now())
+        run.cancel_scope(0, keep=None)
+        inst.scopes[0] = inst.scopes.get(0) or ScopeState(0, None)
+        inst.state = InstanceState.TERMINATED
+        inst.ended = run.now
+        inst.subscriptions.clear()
+        run.record(HistoryKind.INSTANCE_TERMINATED)
+        return self._finish(run)
+
+    def set_variables(self, instance_id: str, variables: Mapping[str, Any]) -> Case:
+        """Set process variables from outside (an operator fixing data before a retry)."""
+        inst = self._active(instance_id)
+        values = _checked(variables)
+        run = Run(self._process(inst.process_id, inst.version), self.env, inst, self.clock.now())
+        run.set_variables(0, values, None)
+        return self._finish(run)
+
+    def _active(self, instance_id: str) -> Instance:
+        inst = self._get(instance_id)
+        if inst.state is not InstanceState.ACTIVE:
+            raise ConflictError(f"case '{instance_id}' has already ended ({inst.state})")
+        return inst
+
+    # == tasks ==================================================================================
+    def tasks(
+        self,
+        *,
+        instance: str | None = None,
+        assignee: str | None = None,
+        group: str | None = None,
+        process: str | None = None,
+        user: str | None = None,
+    ) -> list[UserTask]:
+        """Open user tasks, oldest first.
+
+        ``user`` finds tasks a person may work: assigned to them, or offered to them as a
+        candidate user; ``group`` finds tasks offered to a candidate group.
+        """
+        if instance is not None:
+            source: Iterable[UserTask] = self._get(instance).tasks.values()
+        else:
+            source = (t for i in self._instances.values() for t in i.tasks.values())
+        result = [
+            t
+            for t in source
+            if (assignee is None or t.assignee == assignee)
+            and (group is None or group in t.candidate_groups)
+            and (process is None or t.process_id == process)
+            and (user is None or t.assignee == user or user in t.candidate_users)
+        ]
+        result.sort(key=lambda t: (t.created, t.id))
+        return result
+
+    def task(self, task_id: str) -> UserTask:
+        instance_id = self._task_index.get(task_id)
+        if instance_id is None:
+            raise UnknownTaskError(f"no open task '{task_id}'")
+        return self._instances[instance_id].tasks[task_id]
+
+    def complete(self, task_id: str, variables: Mapping[str, Any] | None = None) -> Case:
+        """Complete an open user task, setting ``variables`` first."""
+        instance_id = self._task_index.get(task_id)
+        if instance_id is None:
+            if any(task_id.startswith(i + ".") for i in self._instances):
+                raise ConflictError(f"task '{task_id}' is already completed or cancelled")
+            raise UnknownTaskError(f"no open task '{task_id}'")
+        values = _checked(variables)
+        inst = self._instances[instance_id]
+        task = inst.tasks[task_id]
+        run = Run(self._process(inst.process_id, inst.version), self.env, inst, self.clock.now())
+        run.complete_task(task, values)
+        return self._finish(run)
+
+    # == messages ===============================================================================
+    def _matching(self, name: str, key: str | None) -> list[tuple[Instance, Subscription]]:
+        found = []
+        for inst in self._instances.values():
+            if inst.state is not InstanceState.ACTIVE:
+                continue
+            for sub in inst.subscriptions.values():
+                if (
+                    sub.kind is SubscriptionKind.MESSAGE
+                    and sub.message == name
+                    and (key is None or sub.key == key)
+                ):
+                    found.append((inst, sub))
+        return found
+
+    def _message_starts(self, name: str) -> list[tuple[CompiledProcess, str]]:
+        return [
+            (proc, proc.message_starts[name])
+            for proc in self.processes()
+            if name in proc.message_starts
+        ]
+
+    def correlate(
+        self,
+        message: str,
+        *,
+        key: str | None = None,
+        variables: Mapping[str, Any] | None = None,
+    ) -> Case:
+        """Deliver a message to the one case waiting for it, or start a case by message.
+
+        ``key`` is matched against the waiting element's correlation key (by default the case's
+        business key).  Several waiting cases without a key to tell them apart is an error.
+        """
+        values = _checked(variables)
+        targets = self._matching(message, key)
+        if len(targets) > 1:
+            ids = sorted({inst.id for inst, _ in targets})
+            if len(ids) > 1:
+                raise CorrelationError(
+                    f"message '{message}' matches {len(ids)} waiting cases; give a key"
+                )
+        if targets:
+            inst, sub = targets[0]
+            return self._trigger(inst, sub, values)
+        starts = self._message_starts(message)
+        if len(starts) == 1:
+            proc, node = starts[0]
+            return self._start_at(proc, node, values, key)
+        if len(starts) > 1:
+            raise CorrelationError(f"message '{message}' starts several processes")
+        where = f" with key '{key}'" if key is not None else ""
+        raise CorrelationError(f"no case waits for message '{message}'{where}")
+
+    def _trigger(
+        self, inst: Instance, sub: Subscription, variables: Mapping[str, Any] | None
+    ) -> Case:
+        run = Run(self._process(inst.process_id, inst.version), self.env, inst, self.clock.now())
+        run.trigger(sub, variables)
+        return self._finish(run)
+
+    # == timers =================================================================================
+    def _arm_start_timers(self, proc: CompiledProcess) -> None:
+        self._start_timers = [t for t in self._start_timers if t.process_id != proc.id]
+        now = self.clock.now()
+        tz = self.env.timezone
+        assert tz is not None
+        for node_id in proc.timer_starts:
+            node = proc.nodes[node_id]
+            assert node.timer is not None and node.timer_type is not None
+            value = node.timer({})
+            due = timers.timer_due(node.timer_type, value, now, tz)
+            cycle = None
+            if node.timer_type == "timeCycle" and isinstance(value, str):
+                cycle = str(timers.parse_cycle(value, tz))
+            self._start_timers.append(_StartTimer(proc.id, node_id, due, cycle))
+
+    def next_due(self) -> datetime | None:
+        """When the earliest timer falls due, or None when nothing waits on time."""
+        dues = [t.due for t in self._start_timers]
+        for inst in self._instances.values():
+            dues.extend(
+                s.due
+                for s in inst.subscriptions.values()
+                if s.kind is SubscriptionKind.TIMER and s.due is not None
+            )
+        return min(dues, default=None)
+
+    def run_due_jobs(self) -> int:
+        """Fire every timer that is due by the clock's now, earliest first; return how many."""
+        fired = 0
+        tz = self.env.timezone
+        assert tz is not None
+        while True:
+            now = self.clock.now()
+            due: list[tuple[datetime, str, int]] = []
+            for inst in self._instances.values():
+                if inst.state is not InstanceState.ACTIVE:
+                    continue
+                for sub in inst.subscriptions.values():
+                    if sub.kind is SubscriptionKind.TIMER and sub.due is not None and sub.due <= now:
+                        due.append((sub.due, inst.id, sub.id))
+            starts = [t for t in self._start_timers if t.due <= now]
+            if not due and not starts:
+                return fired
+            for start in starts:
+                proc = self._process(start.process_id)
+                self._start_at(proc, start.node, None, None)
+                fired += 1
+                nxt = None
+                if start.cycle:
+                    start.fired += 1
+                    nxt = timers.parse_cycle(start.cycle, tz).next_due(start.due, start.fired)
+                if nxt is None:
+                    self._start_timers.remove(start)
+                else:
+                    start.due = nxt
+            for _, instance_id, sub_id in sorted(due):
+                inst = self._instances[instance_id]
+                sub = inst.subscriptions.get(sub_id)
+                if sub is None or inst.state is not InstanceState.ACTIVE:
+                    continue  # an earlier timer of this step cancelled it
+                self._trigger(inst, sub, None)
+                fired += 1
+
+    # == incidents ==============================================================================
+    def incidents(self, instance: str | None = None) -> list[tuple[str, Incident]]:
+        insts = [self._get(instance)] if instance else list(self._instances.values())
+        return [(i.id, inc) for i in insts for inc in i.incidents.values()]
+
+    def retry(self, instance_id: str, incident_id: int | None = None) -> Case:
+        """Resolve incidents (one, or all of the case) by running their elements again."""
+        inst = self._active(instance_id)
+        chosen = (
+            [inst.incidents[incident_id]]
+            if incident_id is not None and incident_id in inst.incidents
+            else list(inst.incidents.values())
+        )
+        if incident_id is not None and not chosen:
+            raise ConflictError(f"case '{instance_id}' has no incident {incident_id}")
+        proc = self._process(inst.process_id, inst.version)
+        run = Run(proc, self.env, inst, self.clock.now())
+        for inc in chosen:
+            del inst.incidents[inc.id]
+            run.record(HistoryKind.INCIDENT_RESOLVED, inc.node, inc.token, detail=inc.message)
+            tok = inst.tokens.get(inc.token)
+            if tok is None or tok.state is not TokenState.INCIDENT:
+                continue
+            tok.state = TokenState.READY
+            node = proc.nodes[tok.node]
+            if inc.leaving:
+                run.leave(tok, node)
+            elif node.inputs and tok.local is None and node.behaviour != "sub":
+                run.enter(tok, node)
+            else:
+                run.execute(tok, node)
+        run.drain()
+        return self._finish(run)
+
+    # == persistence of one case ================================================================
+    def dump(self, instance_id: str) -> str:
+        """The case's whole state as JSON; ``load`` restores it, in this or another engine."""
+        return instance_to_json(self._get(instance_id))
+
+    def load(self, text: str) -> Case:
+        """Restore (or replace) a case from ``dump`` output; its process must be deployed."""
+        inst = instance_from_json(text)
+        self._process(inst.process_id, inst.version)
+        self._instances[inst.id] = inst
+        for task_id in [t for t, i in self._task_index.items() if i == inst.id]:
+            del self._task_index[task_id]
+        for task_id in inst.tasks:
+            self._task_index[task_id] = inst.id
+        return self._case(inst)
+
+
+def _read_source(source: str | Path | bytes, name: str | None) -> tuple[bytes, str | None]:
+    if isinstance(source, bytes):
+        return source, name
+    if isinstance(source, str) and source.lstrip().startswith("<"):
+        return source.encode("utf-8"), name
+    path = Path(source)
+    try:
+        return path.read_bytes(), name or str(path)
+    except OSError as exc:
+        raise LiuchengError(f"{path}: cannot read the file: {exc.strerror}") from exc
+
+
+def _checked(variables: Mapping[str, Any] | None) -> dict[str, Any]:
+    if not variables:
+        return {}
+    if not isinstance(variables, Mapping):
+        raise LiuchengError("variables must be a mapping of names to values")
+    for name, value in variables.items():
+        if not isinstance(name, str) or not name:
+            raise LiuchengError(f"variable names must be non-empty strings, not {name!r}")
+        check_storable(value, name)
+    return dict(variables)

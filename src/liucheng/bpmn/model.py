@@ -1,0 +1,317 @@
+"""The in-memory BPMN 2.0 model: what the parser produces, the writer consumes and the engine runs.
+
+The model is plain dataclasses so that ``parse(write(parse(x))) == parse(x)`` can be checked with
+``==``.  Source line numbers are kept for error messages but excluded from comparison.
+
+Design choices:
+
+* One ``FlowNode`` class for every flow element, told apart by ``tag`` (the BPMN local name, e.g.
+  ``"userTask"``).  The engine dispatches on ``tag`` once when it compiles a model, so a single class
+  costs nothing at run time and keeps the parser, writer and engine free of long class hierarchies.
+* Vendor extensions (Camunda 7, Camunda 8/Zeebe, Flowable, SpiffWorkflow) are *normalised* into
+  ``FlowNode.properties`` / ``inputs`` / ``outputs`` under vendor-neutral keys (see
+  ``PROPERTY_KEYS``), and the original XML is kept verbatim in ``extension_xml`` / ``attrs`` so that
+  writing the model back loses nothing.
+* Elements without execution semantics (text annotations, associations, groups, data objects and
+  their references, item definitions) are kept verbatim as XML strings and written back unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from liucheng.errors import ValidationIssue
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
+DC_NS = "http://www.omg.org/spec/DD/20100524/DC"
+DI_NS = "http://www.omg.org/spec/DD/20100524/DI"
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
+FLOWABLE_NS = "http://flowable.org/bpmn"
+ACTIVITI_NS = "http://activiti.org/bpmn"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+
+#: Vendor-neutral keys used in ``FlowNode.properties`` (values are the raw attribute text; the
+#: engine decides whether a value is an expression).
+PROPERTY_KEYS = (
+    "assignee",  # user task: user id or expression
+    "candidate_groups",  # user task: comma-separated group ids or expression
+    "candidate_users",  # user task: comma-separated user ids or expression
+    "form_key",  # user task / start event: form reference
+    "due_date",  # user task: ISO date/duration or expression
+    "priority",  # user task
+    "service",  # service/send task: handler name (camunda:topic/class/delegateExpression,
+    #             zeebe:taskDefinition type, flowable:class, spiff serviceTaskOperator id)
+    "service_type",  # how the handler was named: "external", "class", "delegate", "zeebe", "spiff"
+    "decision_ref",  # business rule task: decision id
+    "result_variable",  # script/business rule/service task: where the result goes
+    "expression",  # camunda:expression on a service task, zeebe:script expression
+    "correlation_key",  # zeebe:subscription correlationKey on a message event/receive task
+    "initiator",  # camunda:initiator on a start event
+    "pre_script",  # spiffworkflow:preScript: script run before the task (Python dialect)
+    "post_script",  # spiffworkflow:postScript: script run after the task (Python dialect)
+)
+
+
+@dataclass(slots=True)
+class Expression:
+    """An expression as written in the file, with the language it declares (if any)."""
+
+    text: str
+    language: str | None = None
+
+
+@dataclass(slots=True)
+class IoMapping:
+    """An input or output mapping: ``target`` receives the value of ``source``.
+
+    ``source`` is expression text (FEEL ``=x``, JUEL ``${x}``, Python, or a literal).  A mapping with
+    ``source`` None sets the target to null (Camunda: an empty inputParameter).
+    """
+
+    target: str
+    source: str | None
+
+
+@dataclass(slots=True)
+class EventDefinition:
+    """One event definition inside an event (``timerEventDefinition`` → ``kind="timer"``)."""
+
+    kind: str  # timer, message, error, escalation, signal, terminate, conditional,
+    #            compensate, cancel, link
+    id: str | None = None
+    ref: str | None = None  # messageRef / errorRef / escalationRef / signalRef (an id)
+    timer_type: str | None = None  # timeDate, timeDuration, timeCycle
+    timer: Expression | None = None
+    condition: Expression | None = None  # conditional events
+    link_name: str | None = None
+    attrs: dict[str, str] = field(default_factory=dict)
+    extension_xml: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class LoopCharacteristics:
+    """``standardLoopCharacteristics`` or ``multiInstanceLoopCharacteristics``, kept as written.
+
+    The core engine refuses models that use them (a clear "unsupported" validation issue); the
+    full semantics arrive with the complete-semantics work.
+    """
+
+    kind: str  # "standard" or "multiInstance"
+    xml: str  # the element verbatim
+    is_sequential: bool = False
+
+
+@dataclass(slots=True)
+class FlowNode:
+    """Any flow element that is not a sequence flow: events, activities, gateways, subprocesses."""
+
+    id: str
+    tag: str  # BPMN local name: startEvent, userTask, exclusiveGateway, subProcess, ...
+    name: str | None = None
+    incoming: list[str] = field(default_factory=list)  # sequence flow ids
+    outgoing: list[str] = field(default_factory=list)  # sequence flow ids
+    default: str | None = None  # default sequence flow id (gateways, activities)
+    event_definitions: list[EventDefinition] = field(default_factory=list)
+    attached_to: str | None = None  # boundary events: the activity id
+    cancel_activity: bool = True  # boundary events
+    triggered_by_event: bool = False  # event subprocesses
+    is_interrupting: bool = True  # start events of event subprocesses
+    script: str | None = None  # script task body
+    script_format: str | None = None
+    message_ref: str | None = None  # receive/send task
+    implementation: str | None = None  # the BPMN ``implementation`` attribute, verbatim
+    properties: dict[str, str] = field(default_factory=dict)  # see PROPERTY_KEYS
+    inputs: list[IoMapping] = field(default_factory=list)
+    outputs: list[IoMapping] = field(default_factory=list)
+    loop: LoopCharacteristics | None = None
+    documentation: str | None = None
+    # A subprocess (subProcess, transaction, adHocSubProcess) holds its own elements.
+    body: Scope | None = None
+    # Everything else, for a lossless round-trip:
+    attrs: dict[str, str] = field(default_factory=dict)  # attributes not modelled above, by
+    #                                                      Clark name ("{ns}local") or plain name
+    extension_xml: list[str] = field(default_factory=list)  # extensionElements children verbatim
+    other_xml: list[str] = field(default_factory=list)  # other unmodelled children verbatim
+    line: int | None = field(default=None, compare=False)
+
+    @property
+    def event_kind(self) -> str | None:
+        """The kind of the first event definition ("timer", "message", ...) or None."""
+        return self.event_definitions[0].kind if self.event_definitions else None
+
+
+@dataclass(slots=True)
+class SequenceFlow:
+    id: str
+    source: str
+    target: str
+    name: str | None = None
+    condition: Expression | None = None
+    attrs: dict[str, str] = field(default_factory=dict)
+    extension_xml: list[str] = field(default_factory=list)
+    documentation: str | None = None
+    line: int | None = field(default=None, compare=False)
+
+
+@dataclass(slots=True)
+class Lane:
+    id: str
+    name: str | None = None
+    flow_node_refs: list[str] = field(default_factory=list)
+    child_lanes: list[Lane] = field(default_factory=list)
+    attrs: dict[str, str] = field(default_factory=dict)
+    line: int | None = field(default=None, compare=False)
+
+
+@dataclass(slots=True)
+class Scope:
+    """The elements of a process or subprocess body, in document order."""
+
+    nodes: dict[str, FlowNode] = field(default_factory=dict)
+    flows: dict[str, SequenceFlow] = field(default_factory=dict)
+    # textAnnotation, association, group, dataObject, dataObjectReference, dataStoreReference...
+    artifacts_xml: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Process:
+    id: str
+    name: str | None = None
+    is_executable: bool = True
+    body: Scope = field(default_factory=Scope)
+    lanes: list[Lane] = field(default_factory=list)  # top-level lanes of the (first) laneSet
+    lane_set_id: str | None = None
+    properties: dict[str, str] = field(default_factory=dict)  # e.g. candidate starter groups
+    attrs: dict[str, str] = field(default_factory=dict)
+    extension_xml: list[str] = field(default_factory=list)
+    documentation: str | None = None
+    line: int | None = field(default=None, compare=False)
+
+
+@dataclass(slots=True)
+class Participant:
+    id: str
+    name: str | None = None
+    process_ref: str | None = None
+    attrs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class MessageFlow:
+    id: str
+    source: str
+    target: str
+    name: str | None = None
+    message_ref: str | None = None
+    attrs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Collaboration:
+    id: str
+    name: str | None = None
+    participants: list[Participant] = field(default_factory=list)
+    message_flows: list[MessageFlow] = field(default_factory=list)
+    other_xml: list[str] = field(default_factory=list)  # annotations, associations, ...
+    attrs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Message:
+    id: str
+    name: str | None = None
+    attrs: dict[str, str] = field(default_factory=dict)
+    extension_xml: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ErrorDef:
+    id: str
+    name: str | None = None
+    error_code: str | None = None
+    attrs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class EscalationDef:
+    id: str
+    name: str | None = None
+    escalation_code: str | None = None
+    attrs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class SignalDef:
+    id: str
+    name: str | None = None
+    attrs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Bounds:
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass(slots=True)
+class Shape:
+    id: str
+    element: str  # bpmnElement
+    bounds: Bounds
+    label: Bounds | None = None
+    is_expanded: bool | None = None
+    is_horizontal: bool | None = None
+    attrs: dict[str, str] = field(default_factory=dict)  # e.g. bioc:stroke colours
+
+
+@dataclass(slots=True)
+class Edge:
+    id: str
+    element: str
+    waypoints: list[tuple[float, float]] = field(default_factory=list)
+    label: Bounds | None = None
+    attrs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Diagram:
+    id: str
+    plane_id: str
+    plane_element: str  # the process or collaboration the plane draws
+    name: str | None = None
+    shapes: list[Shape] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+    attrs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Definitions:
+    """A whole BPMN file."""
+
+    id: str | None = None
+    target_namespace: str | None = None
+    expression_language: str | None = None  # the file's declared default, verbatim
+    exporter: str | None = None
+    exporter_version: str | None = None
+    processes: dict[str, Process] = field(default_factory=dict)
+    collaborations: list[Collaboration] = field(default_factory=list)
+    messages: dict[str, Message] = field(default_factory=dict)
+    errors: dict[str, ErrorDef] = field(default_factory=dict)
+    escalations: dict[str, EscalationDef] = field(default_factory=dict)
+    signals: dict[str, SignalDef] = field(default_factory=dict)
+    diagrams: list[Diagram] = field(default_factory=list)
+    other_roots_xml: list[str] = field(default_factory=list)  # itemDefinition, dataStore, ...
+    namespaces: dict[str, str] = field(default_factory=dict)  # prefix -> uri, as declared
+    attrs: dict[str, str] = field(default_factory=dict)
+    source: str | None = field(default=None, compare=False)  # file name, for messages
+    # Problems the parser noticed that leave the file readable but wrong, e.g. a duplicate id
+    # (the dicts above can hold only one element per id, so validation could not see it later).
+    # ``validate()`` reports them together with its own findings.
+    parse_issues: list[ValidationIssue] = field(default_factory=list, compare=False)

@@ -1,0 +1,854 @@
+"""BPMN execution semantics: moving tokens through a compiled process.
+
+One ``Run`` performs one operation on one instance (start it, complete a task, deliver a message,
+fire a timer, retry an incident).  It puts tokens on an agenda and advances them until every token
+waits (user task, catch event, subprocess, join) or has ended — a *step* from one wait state to
+the next.  The caller reads the clock once and passes ``now`` in; nothing here does I/O.
+
+Failure policy: a problem in the model or its data while the case runs (an expression that
+fails, an exclusive gateway with no matching flow, a service handler that raises, an uncaught
+BPMN error) parks the token concerned in an *incident* and the rest of the case carries on.  An
+incident is resolved by ``retry`` after the data or the handler has been fixed.
+
+Variables follow Camunda's scoping: a name is looked up from the innermost scope outwards; setting
+a name updates it where it already exists, and a new name lands on the process scope unless an
+input mapping made it local to an activity or subprocess.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import ChainMap, deque
+from collections.abc import Callable, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from decimal import Decimal
+from typing import Any
+
+from liucheng.engine import timers
+from liucheng.engine.graph import CompiledProcess, Flow, Node
+from liucheng.engine.state import (
+    HistoryEvent,
+    HistoryKind,
+    Incident,
+    Instance,
+    InstanceState,
+    ScopeState,
+    Subscription,
+    SubscriptionKind,
+    Token,
+    TokenState,
+    UserTask,
+)
+from liucheng.errors import BpmnError, ExpressionError, LiuchengError
+
+ServiceHandler = Callable[[dict[str, Any]], Mapping[str, Any] | Any]
+DecisionHandler = Callable[[dict[str, Any]], Any]
+
+
+@dataclass(slots=True)
+class OutgoingMessage:
+    """A message thrown by a case, to be correlated by the engine after the step."""
+
+    name: str
+    key: str | None
+    variables: dict[str, Any]
+    instance_id: str
+    element: str
+
+
+@dataclass(slots=True)
+class Environment:
+    """What a run may call out to: handlers registered with the engine, and the time zone."""
+
+    services: dict[str, ServiceHandler] = field(default_factory=dict)
+    decisions: dict[str, DecisionHandler] = field(default_factory=dict)
+    timezone: tzinfo | None = None
+
+
+class Run:
+    """One operation on one instance; create a new Run for every operation."""
+
+    __slots__ = ("agenda", "env", "history", "inst", "leaving", "now", "outbox", "proc", "tokens")
+
+    def __init__(
+        self, proc: CompiledProcess, env: Environment, inst: Instance, now: datetime
+    ) -> None:
+        self.proc = proc
+        self.env = env
+        self.inst = inst
+        self.now = now
+        self.agenda: deque[int] = deque()
+        self.outbox: list[OutgoingMessage] = []
+        self.leaving = False  # set while ``leave`` runs, so incidents know their phase
+        self.tokens = inst.tokens
+        self.history = inst.history
+
+    # == history ================================================================================
+    def record(
+        self,
+        kind: HistoryKind,
+        element: str | None = None,
+        token: int | None = None,
+        variables: dict[str, Any] | None = None,
+        detail: str | None = None,
+    ) -> None:
+        h = self.history
+        h.append(HistoryEvent(len(h) + 1, self.now, kind, element, token, variables, detail))
+
+    # == variables ==============================================================================
+    def view(self, tok: Token) -> Mapping[str, Any]:
+        """The variables visible to a token, innermost scope first."""
+        scopes = self.inst.scopes
+        sid: int | None = tok.local if tok.local is not None else tok.scope
+        if sid == 0:
+            return scopes[0].variables
+        return self.scope_view(sid)
+
+    def scope_view(self, sid: int | None) -> Mapping[str, Any]:
+        scopes = self.inst.scopes
+        chain: list[MutableMapping[str, Any]] = []
+        while sid is not None:
+            scope = scopes[sid]
+            chain.append(scope.variables)
+            sid = scope.parent
+        return ChainMap(*chain) if len(chain) > 1 else chain[0]
+
+    def set_variables(self, sid: int, values: Mapping[str, Any], element: str | None) -> None:
+        """Set each variable where it already lives, else on the process scope."""
+        if not values:
+            return
+        scopes = self.inst.scopes
+        for name, value in values.items():
+            s: int | None = sid
+            while s is not None:
+                scope = scopes[s]
+                if name in scope.variables or scope.parent is None:
+                    scope.variables[name] = value
+                    break
+                s = scope.parent
+        self.record(HistoryKind.VARIABLES_CHANGED, element, variables=dict(values))
+
+    def delete_variables(self, sid: int, names: list[str], element: str | None) -> None:
+        scopes = self.inst.scopes
+        for name in names:
+            s: int | None = sid
+            while s is not None:
+                scope = scopes[s]
+                if name in scope.variables:
+                    del scope.variables[name]
+                    break
+                s = scope.parent
+        self.record(HistoryKind.VARIABLES_CHANGED, element, variables=dict.fromkeys(names))
+
+    # == tokens =================================================================================
+    def new_token(self, node: str, scope: int, via: str | None = None) -> Token:
+        tok = Token(self.inst.new_id(), node, scope, TokenState.READY, via)
+        self.tokens[tok.id] = tok
+        return tok
+
+    def schedule(self, tok: Token) -> None:
+        tok.state = TokenState.READY
+        self.agenda.append(tok.id)
+
+    def drain(self) -> None:
+        """Advance every ready token until all wait or end, then settle inclusive joins."""
+        agenda = self.agenda
+        tokens = self.tokens
+        nodes = self.proc.nodes
+        while True:
+            while agenda:
+                tok = tokens.get(agenda.popleft())
+                if tok is None or tok.state is not TokenState.READY:
+                    continue
+                self.enter(tok, nodes[tok.node])
+            if not self.fire_inclusive_joins():
+                return
+
+    def enter(self, tok: Token, node: Node) -> None:
+        self.record(HistoryKind.ELEMENT_STARTED, node.id, tok.id)
+        if node.inputs and node.behaviour != "sub":
+            values = self.evaluate_mappings(tok, node, node.inputs, self.view(tok))
+            if values is None:
+                return
+            local = ScopeState(self.inst.new_id(), tok.scope, node.id, tok.id, values)
+            self.inst.scopes[local.id] = local
+            tok.local = local.id
+        self.execute(tok, node)
+
+    def execute(self, tok: Token, node: Node) -> None:
+        getattr(self, "do_" + node.behaviour)(tok, node)
+
+    def evaluate_mappings(
+        self,
+        tok: Token,
+        node: Node,
+        mappings: tuple[tuple[str, Callable[[Mapping[str, Any]], Any]], ...],
+        view: Mapping[str, Any],
+    ) -> dict[str, Any] | None:
+        values: dict[str, Any] = {}
+        try:
+            for target, evaluate in mappings:
+                values[target] = evaluate(view)
+        except ExpressionError as exc:
+            self.incident(tok, node, "expression", str(exc.at_element(node.id)))
+            return None
+        return values
+
+    def leave(
+        self,
+        tok: Token,
+        node: Node,
+        flows: list[Flow] | tuple[Flow, ...] | None = None,
+        view: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Complete ``node`` for ``tok`` and send it along its outgoing flows."""
+        self.leaving = True
+        try:
+            self._leave(tok, node, flows, view)
+        finally:
+            self.leaving = False
+
+    def _leave(
+        self,
+        tok: Token,
+        node: Node,
+        flows: list[Flow] | tuple[Flow, ...] | None,
+        view: Mapping[str, Any] | None,
+    ) -> None:
+        if node.outputs:
+            values = self.evaluate_mappings(
+                tok, node, node.outputs, view if view is not None else self.view(tok)
+            )
+            if values is None:
+                return
+            self.set_variables(tok.scope, values, node.id)
+        if tok.local is not None:
+            del self.inst.scopes[tok.local]
+            tok.local = None
+        if node.boundaries:
+            self.drop_subscriptions(tok.id)
+        if flows is None:
+            flows = self.select_flows(tok, node)
+            if flows is None:
+                return
+        self.record(HistoryKind.ELEMENT_COMPLETED, node.id, tok.id)
+        self.leaving = False
+        if not flows:
+            self.consume(tok)
+            return
+        self.take(tok, flows)
+
+    def select_flows(self, tok: Token, node: Node) -> list[Flow] | tuple[Flow, ...] | None:
+        """Flows out of an activity or event: unconditional ones and those whose condition holds."""
+        if node.unconditional:
+            return node.outgoing
+        chosen: list[Flow] = []
+        view = self.view(tok)
+        try:
+            for flow in node.outgoing:
+                if flow.condition is None or flow.condition(view):
+                    chosen.append(flow)
+        except ExpressionError as exc:
+            self.incident(tok, node, "expression", str(exc.at_element(flow.id)))
+            return None
+        if not chosen:
+            if node.default is None:
+                self.incident(
+                    tok, node, "no_matching_flow", "no outgoing sequence flow condition is true"
+                )
+                return None
+            chosen.append(node.default)
+        return chosen
+
+    def take(self, tok: Token, flows: list[Flow] | tuple[Flow, ...]) -> None:
+        first = True
+        for flow in flows:
+            self.record(HistoryKind.FLOW_TAKEN, flow.id, tok.id)
+            if first:
+                first = False
+                tok.node = flow.target
+                tok.via = flow.id
+                self.schedule(tok)
+            else:
+                self.schedule(self.new_token(flow.target, tok.scope, flow.id))
+
+    def consume(self, tok: Token) -> None:
+        del self.tokens[tok.id]
+        self.scope_maybe_complete(tok.scope)
+
+    def scope_maybe_complete(self, sid: int) -> None:
+        for other in self.tokens.values():
+            if other.scope == sid:
+                return
+        scopes = self.inst.scopes
+        if sid == 0:
+            if self.inst.state is InstanceState.ACTIVE:
+                self.inst.state = InstanceState.COMPLETED
+                self.inst.ended = self.now
+                self.inst.subscriptions.clear()
+                self.record(HistoryKind.INSTANCE_COMPLETED)
+            return
+        scope = scopes[sid]
+        assert scope.token is not None
+        parent_tok = self.tokens[scope.token]
+        body_view = self.scope_view(sid)
+        node = self.proc.nodes[parent_tok.node]
+        view = dict(body_view) if node.outputs else None
+        del scopes[sid]
+        self.leave(parent_tok, node, view=view)
+
+    def incident(self, tok: Token, node: Node, kind: str, message: str) -> None:
+        tok.state = TokenState.INCIDENT
+        inc = Incident(self.inst.new_id(), tok.id, node.id, kind, message, self.now, self.leaving)
+        self.inst.incidents[inc.id] = inc
+        self.record(HistoryKind.INCIDENT_RAISED, node.id, tok.id, detail=message)
+
+    # == cancelling =============================================================================
+    def drop_subscriptions(self, token_id: int) -> None:
+        subs = self.inst.subscriptions
+        for sid in [s.id for s in subs.values() if s.token == token_id]:
+            del subs[sid]
+
+    def cancel_token(self, tok: Token, *, remove: bool = True) -> None:
+        """Interrupt whatever ``tok`` is doing: its task, waits, subprocess body and incidents."""
+        inst = self.inst
+        self.drop_subscriptions(tok.id)
+        for task_id in [t.id for t in inst.tasks.values() if t.token == tok.id]:
+            del inst.tasks[task_id]
+        for inc_id in [i.id for i in inst.incidents.values() if i.token == tok.id]:
+            del inst.incidents[inc_id]
+        for scope in [s for s in inst.scopes.values() if s.token == tok.id and s.parent is not None]:
+            if scope.node == tok.node and scope.id != tok.local:
+                self.cancel_scope(scope.id)
+        if tok.local is not None:
+            inst.scopes.pop(tok.local, None)
+            tok.local = None
+        self.record(HistoryKind.ELEMENT_CANCELLED, tok.node, tok.id)
+        if remove:
+            del self.tokens[tok.id]
+
+    def cancel_scope(self, sid: int, keep: Token | None = None) -> None:
+        for other in [t for t in self.tokens.values() if t.scope == sid and t is not keep]:
+            if other.id in self.tokens:
+                self.cancel_token(other)
+        if keep is None:
+            self.inst.scopes.pop(sid, None)
+
+    # == behaviours: plain ======================================================================
+    def do_pass(self, tok: Token, node: Node) -> None:
+        self.leave(tok, node)
+
+    def do_end(self, tok: Token, node: Node) -> None:
+        self.leave(tok, node, ())
+
+    def do_end_terminate(self, tok: Token, node: Node) -> None:
+        self.cancel_scope(tok.scope, keep=tok)
+        self.leave(tok, node, ())
+
+    def do_unsupported(self, tok: Token, node: Node) -> None:  # pragma: no cover - refused at deploy
+        self.incident(tok, node, "unsupported", f"'{node.tag}' is not supported")
+
+    # == behaviours: tasks ======================================================================
+    def do_user(self, tok: Token, node: Node) -> None:
+        view = self.view(tok)
+        try:
+            task = UserTask(
+                id=f"{self.inst.id}.{self.inst.new_id()}",
+                instance_id=self.inst.id,
+                token=tok.id,
+                node=node.id,
+                name=node.name,
+                created=self.now,
+                assignee=_text(node.assignee(view)) if node.assignee else None,
+                candidate_groups=_names(node.candidate_groups(view)) if node.candidate_groups else [],
+                candidate_users=_names(node.candidate_users(view)) if node.candidate_users else [],
+                form_key=node.form_key,
+                due=self.due_date(node, view) if node.due else None,
+                priority=int(node.priority(view)) if node.priority else 50,
+                process_id=self.proc.id,
+                business_key=self.inst.business_key,
+            )
+        except (ExpressionError, ValueError, TypeError) as exc:
+            self.incident(tok, node, "expression", f"cannot create the task: {exc}")
+            return
+        self.inst.tasks[task.id] = task
+        tok.state = TokenState.WAITING
+        self.record(HistoryKind.TASK_CREATED, node.id, tok.id, detail=task.id)
+        self.arm_boundaries(tok, node)
+
+    def due_date(self, node: Node, view: Mapping[str, Any]) -> datetime:
+        assert node.due is not None
+        value = node.due(view)
+        relative = isinstance(value, timedelta) or (
+            isinstance(value, str) and value.strip().upper().startswith("P")
+        )
+        kind = "timeDuration" if relative else "timeDate"
+        return timers.timer_due(kind, value, self.now, self.tz)
+
+    @property
+    def tz(self) -> tzinfo:
+        from zoneinfo import ZoneInfo
+
+        return self.env.timezone or ZoneInfo("Asia/Shanghai")
+
+    def complete_task(self, task: UserTask, variables: Mapping[str, Any]) -> None:
+        tok = self.tokens[task.token]
+        node = self.proc.nodes[task.node]
+        del self.inst.tasks[task.id]
+        self.record(
+            HistoryKind.TASK_COMPLETED, node.id, tok.id, dict(variables) or None, detail=task.id
+        )
+        self.set_variables(tok.local if tok.local is not None else tok.scope, variables, node.id)
+        self.leave(tok, node)
+        self.drain()
+
+    def do_service(self, tok: Token, node: Node) -> None:
+        if node.expression is not None and node.service is None:
+            self.run_expression(tok, node)
+            return
+        name = node.service or node.id
+        handler = self.env.services.get(name)
+        if handler is None:
+            self.incident(tok, node, "service", f"no service handler is registered for '{name}'")
+            return
+        view = self.view(tok)
+        try:
+            result = handler(dict(view))
+        except BpmnError as exc:
+            self.throw_error(tok, node, exc.code, exc.message)
+            return
+        except Exception as exc:
+            self.incident(tok, node, "service", f"{type(exc).__name__}: {exc}")
+            return
+        if not self.store_result(tok, node, result):
+            return
+        self.leave(tok, node)
+
+    def store_result(self, tok: Token, node: Node, result: Any) -> bool:
+        if node.result_variable:
+            self.set_variables(self.var_scope(tok), {node.result_variable: result}, node.id)
+        elif isinstance(result, Mapping):
+            self.set_variables(self.var_scope(tok), result, node.id)
+        elif result is not None:
+            self.incident(
+                tok,
+                node,
+                "service",
+                f"the handler returned a {type(result).__name__}; return a mapping of variables "
+                "or name a result variable",
+            )
+            return False
+        return True
+
+    def var_scope(self, tok: Token) -> int:
+        return tok.local if tok.local is not None else tok.scope
+
+    def run_expression(self, tok: Token, node: Node) -> None:
+        assert node.expression is not None
+        try:
+            result = node.expression(self.view(tok))
+        except ExpressionError as exc:
+            self.incident(tok, node, "expression", str(exc.at_element(node.id)))
+            return
+        if node.result_variable:
+            self.set_variables(self.var_scope(tok), {node.result_variable: result}, node.id)
+        self.leave(tok, node)
+
+    def do_script(self, tok: Token, node: Node) -> None:
+        if node.script is None:
+            self.run_expression(tok, node)
+            return
+        view = self.view(tok)
+        before = dict(view)
+        work = {k: (copy.deepcopy(v) if isinstance(v, list | dict) else v) for k, v in before.items()}
+        try:
+            node.script(work)
+        except ExpressionError as exc:
+            self.incident(tok, node, "script", str(exc.at_element(node.id)))
+            return
+        changed = {
+            k: v
+            for k, v in work.items()
+            if k not in before or before[k] is not v and not _same(before[k], v)
+        }
+        removed = [k for k in before if k not in work]
+        sid = self.var_scope(tok)
+        try:
+            from liucheng.engine.codec import check_storable
+
+            for name, value in changed.items():
+                check_storable(value, name)
+        except LiuchengError as exc:
+            self.incident(tok, node, "script", f"element '{node.id}': {exc}")
+            return
+        self.set_variables(sid, changed, node.id)
+        if removed:
+            self.delete_variables(sid, removed, node.id)
+        self.leave(tok, node)
+
+    def do_rule(self, tok: Token, node: Node) -> None:
+        assert node.decision is not None
+        decide = self.env.decisions.get(node.decision)
+        if decide is None:
+            self.incident(tok, node, "decision", f"no decision '{node.decision}' is deployed")
+            return
+        try:
+            result = decide(dict(self.view(tok)))
+        except LiuchengError as exc:
+            self.incident(tok, node, "decision", str(exc))
+            return
+        if node.result_variable:
+            self.set_variables(self.var_scope(tok), {node.result_variable: result}, node.id)
+        elif isinstance(result, Mapping):
+            self.set_variables(self.var_scope(tok), result, node.id)
+        self.leave(tok, node)
+
+    def do_send(self, tok: Token, node: Node) -> None:
+        if node.service is not None or node.expression is not None:
+            # A send task with an implementation works like a service task, then publishes.
+            if not self.call_for_send(tok, node):
+                return
+        if node.message:
+            self.publish(tok, node)
+        self.leave(tok, node)
+
+    def call_for_send(self, tok: Token, node: Node) -> bool:
+        handler = self.env.services.get(node.service or node.id)
+        if handler is None:
+            self.incident(tok, node, "service", f"no service handler is registered for '{node.service}'")
+            return False
+        try:
+            result = handler(dict(self.view(tok)))
+        except BpmnError as exc:
+            self.throw_error(tok, node, exc.code, exc.message)
+            return False
+        except Exception as exc:
+            self.incident(tok, node, "service", f"{type(exc).__name__}: {exc}")
+            return False
+        return self.store_result(tok, node, result)
+
+    def publish(self, tok: Token, node: Node) -> None:
+        """Queue a thrown message; its payload is the element's input-mapped (local) variables."""
+        assert node.message is not None
+        payload: dict[str, Any] = {}
+        if tok.local is not None:
+            payload = dict(self.inst.scopes[tok.local].variables)
+        key = self.inst.business_key
+        if node.correlation_key is not None:
+            try:
+                key = _text(node.correlation_key(self.view(tok)))
+            except ExpressionError as exc:
+                self.incident(tok, node, "expression", str(exc.at_element(node.id)))
+                return
+        self.outbox.append(OutgoingMessage(node.message, key, payload, self.inst.id, node.id))
+        self.record(HistoryKind.MESSAGE_SENT, node.id, tok.id, payload or None, detail=node.message)
+
+    def do_throw_message(self, tok: Token, node: Node) -> None:
+        self.publish(tok, node)
+        if tok.state is not TokenState.INCIDENT:
+            self.leave(tok, node)
+
+    def do_end_message(self, tok: Token, node: Node) -> None:
+        self.publish(tok, node)
+        if tok.state is not TokenState.INCIDENT:
+            self.leave(tok, node, ())
+
+    # == behaviours: waiting ====================================================================
+    def subscribe_message(self, tok: Token, node: Node, attach: Token | None = None) -> bool:
+        """Wait for ``node``'s message; ``attach`` is the activity token for a boundary event."""
+        waiter = attach or tok
+        key = self.inst.business_key
+        if node.correlation_key is not None:
+            try:
+                key = _text(node.correlation_key(self.view(waiter)))
+            except ExpressionError as exc:
+                self.incident(waiter, node, "expression", str(exc.at_element(node.id)))
+                return False
+        sub = Subscription(
+            self.inst.new_id(), SubscriptionKind.MESSAGE, node.id, waiter.id, node.message, key
+        )
+        self.inst.subscriptions[sub.id] = sub
+        return True
+
+    def subscribe_timer(self, tok: Token, node: Node, attach: Token | None = None) -> bool:
+        waiter = attach or tok
+        assert node.timer is not None and node.timer_type is not None
+        try:
+            value = node.timer(self.view(waiter))
+            due = timers.timer_due(node.timer_type, value, self.now, self.tz)
+            cycle = None
+            if node.timer_type == "timeCycle":
+                cycle = str(timers.parse_cycle(value, self.tz)) if isinstance(value, str) else None
+        except (ExpressionError, ValueError, TypeError) as exc:
+            self.incident(waiter, node, "expression", f"element '{node.id}': bad timer: {exc}")
+            return False
+        sub = Subscription(
+            self.inst.new_id(), SubscriptionKind.TIMER, node.id, waiter.id, due=due, cycle=cycle
+        )
+        self.inst.subscriptions[sub.id] = sub
+        return True
+
+    def arm_boundaries(self, tok: Token, node: Node) -> None:
+        for boundary_id in node.boundaries:
+            boundary = self.proc.nodes[boundary_id]
+            if boundary.timer is not None:
+                self.subscribe_timer(tok, boundary, tok)
+            elif boundary.message is not None:
+                self.subscribe_message(tok, boundary, tok)
+
+    def do_receive(self, tok: Token, node: Node) -> None:
+        if self.subscribe_message(tok, node):
+            tok.state = TokenState.WAITING
+            self.arm_boundaries(tok, node)
+
+    def do_catch_message(self, tok: Token, node: Node) -> None:
+        if self.subscribe_message(tok, node):
+            tok.state = TokenState.WAITING
+
+    def do_catch_timer(self, tok: Token, node: Node) -> None:
+        if self.subscribe_timer(tok, node):
+            tok.state = TokenState.WAITING
+
+    def do_boundary(self, tok: Token, node: Node) -> None:
+        self.leave(tok, node)
+
+    def trigger(self, sub: Subscription, variables: Mapping[str, Any] | None) -> None:
+        """A message arrived or a timer fell due for ``sub``."""
+        node = self.proc.nodes[sub.node]
+        waiter = self.tokens[sub.token]
+        if sub.kind is SubscriptionKind.TIMER:
+            self.record(HistoryKind.TIMER_FIRED, node.id, waiter.id)
+        else:
+            self.record(
+                HistoryKind.MESSAGE_RECEIVED,
+                node.id,
+                waiter.id,
+                dict(variables) if variables else None,
+                detail=sub.message,
+            )
+        if node.behaviour != "boundary":
+            del self.inst.subscriptions[sub.id]
+            if variables:
+                self.set_variables(self.var_scope(waiter), variables, node.id)
+            self.leave(waiter, node)
+        elif node.interrupting:
+            scope = waiter.scope
+            self.cancel_token(waiter)
+            tok = self.new_token(node.id, scope)
+            self.record(HistoryKind.ELEMENT_STARTED, node.id, tok.id)
+            if variables:
+                self.set_variables(scope, variables, node.id)
+            self.leave(tok, node)
+        else:
+            self.rearm_or_drop(sub)
+            tok = self.new_token(node.id, waiter.scope)
+            self.record(HistoryKind.ELEMENT_STARTED, node.id, tok.id)
+            if variables:
+                self.set_variables(waiter.scope, variables, node.id)
+            self.leave(tok, node)
+        self.drain()
+
+    def rearm_or_drop(self, sub: Subscription) -> None:
+        if sub.kind is SubscriptionKind.TIMER and sub.cycle and sub.due is not None:
+            cycle = timers.parse_cycle(sub.cycle, self.tz)
+            sub.fired += 1
+            nxt = cycle.next_due(sub.due, sub.fired)
+            if nxt is not None:
+                sub.due = nxt
+                return
+        if sub.kind is SubscriptionKind.TIMER:
+            del self.inst.subscriptions[sub.id]
+
+    # == behaviours: gateways ===================================================================
+    def do_xor(self, tok: Token, node: Node) -> None:
+        view = self.view(tok)
+        try:
+            for flow in node.outgoing:
+                if flow.condition is None or flow.condition(view):
+                    self.leave(tok, node, (flow,))
+                    return
+        except ExpressionError as exc:
+            self.incident(tok, node, "expression", str(exc.at_element(flow.id)))
+            return
+        if node.default is not None:
+            self.leave(tok, node, (node.default,))
+            return
+        self.incident(
+            tok, node, "no_matching_flow", "no condition of the exclusive gateway is true"
+        )
+
+    def do_and(self, tok: Token, node: Node) -> None:
+        if len(node.incoming) > 1:
+            tok.state = TokenState.WAITING
+            arrived: dict[str, Token] = {}
+            for other in self.tokens.values():
+                if (
+                    other.node == node.id
+                    and other.scope == tok.scope
+                    and other.state is TokenState.WAITING
+                    and other.via not in arrived
+                    and other.via is not None
+                ):
+                    arrived[other.via] = other
+            if len(arrived) < len(node.incoming):
+                return
+            for other in arrived.values():
+                if other is not tok:
+                    del self.tokens[other.id]
+        self.leave(tok, node, node.outgoing)
+
+    def do_or(self, tok: Token, node: Node) -> None:
+        if len(node.incoming) > 1:
+            tok.state = TokenState.WAITING  # fire_inclusive_joins decides when to go on
+            return
+        self.or_split(tok, node)
+
+    def or_split(self, tok: Token, node: Node) -> None:
+        flows = self.select_flows(tok, node)
+        if flows is not None:
+            self.leave(tok, node, flows)
+
+    def fire_inclusive_joins(self) -> bool:
+        """Fire every inclusive join that no other token of its scope can still reach."""
+        nodes = self.proc.nodes
+        waiting: dict[tuple[str, int], list[Token]] = {}
+        for tok in self.tokens.values():
+            if tok.state is TokenState.WAITING:
+                node = nodes[tok.node]
+                if node.behaviour == "or" and len(node.incoming) > 1:
+                    waiting.setdefault((node.id, tok.scope), []).append(tok)
+        fired = False
+        for (join_id, scope), arrived in waiting.items():
+            reach = nodes[join_id].reach
+            blocked = any(
+                other.scope == scope and other.node in reach for other in self.tokens.values()
+            )
+            if blocked:
+                continue
+            by_flow: dict[str | None, Token] = {}
+            for t in sorted(arrived, key=lambda t: t.id):
+                by_flow.setdefault(t.via, t)
+            keep = min(by_flow.values(), key=lambda t: t.id)
+            for t in by_flow.values():
+                if t is not keep:
+                    del self.tokens[t.id]
+            self.or_split(keep, nodes[join_id])
+            fired = True
+        return fired
+
+    # == behaviours: subprocess =================================================================
+    def do_sub(self, tok: Token, node: Node) -> None:
+        values: dict[str, Any] = {}
+        if node.inputs:
+            got = self.evaluate_mappings(tok, node, node.inputs, self.view(tok))
+            if got is None:
+                return
+            values = got
+        body = ScopeState(self.inst.new_id(), tok.scope, node.id, tok.id, values)
+        self.inst.scopes[body.id] = body
+        tok.state = TokenState.WAITING
+        self.arm_boundaries(tok, node)
+        assert node.start is not None
+        self.schedule(self.new_token(node.start, body.id))
+
+    # == errors and escalations =================================================================
+    def throw_error(
+        self, tok: Token, node: Node, code: str | None, message: str = "", *, ended: bool = False
+    ) -> None:
+        """Find the nearest error boundary for ``code``, from ``node`` outwards.
+
+        ``ended`` is true for an error end event: its token has completed and leaves silently
+        instead of being recorded as cancelled.
+        """
+        self.record(HistoryKind.ERROR_THROWN, node.id, tok.id, detail=code)
+        catcher = self.find_catcher(tok, node, "error", code)
+        if catcher is None:
+            self.incident(
+                tok, node, "unhandled_error", f"BPMN error {code!r} is not caught: {message}".rstrip(": ")
+            )
+            return
+        activity_tok, boundary = catcher
+        scope = activity_tok.scope
+        if ended and tok is not activity_tok:
+            del self.tokens[tok.id]
+        self.cancel_token(activity_tok)
+        new = self.new_token(boundary.id, scope)
+        self.record(HistoryKind.ELEMENT_STARTED, boundary.id, new.id)
+        self.leave(new, boundary)
+
+    def throw_escalation(self, tok: Token, node: Node, code: str | None) -> bool:
+        """Raise an escalation; return False when it interrupted the thrower."""
+        self.record(HistoryKind.ESCALATION_THROWN, node.id, tok.id, detail=code)
+        catcher = self.find_catcher(tok, node, "escalation", code)
+        if catcher is None:
+            return True
+        activity_tok, boundary = catcher
+        scope = activity_tok.scope
+        if boundary.interrupting:
+            self.cancel_token(activity_tok)
+        new = self.new_token(boundary.id, scope)
+        self.record(HistoryKind.ELEMENT_STARTED, boundary.id, new.id)
+        self.leave(new, boundary)
+        return tok.id in self.tokens
+
+    def find_catcher(
+        self, tok: Token, node: Node, kind: str, code: str | None
+    ) -> tuple[Token, Node] | None:
+        nodes = self.proc.nodes
+        cur_tok, cur_node = tok, node
+        while True:
+            if cur_node.boundaries:
+                catch_all: Node | None = None
+                for boundary_id in cur_node.boundaries:
+                    b = nodes[boundary_id]
+                    if b.model.event_kind != kind:
+                        continue
+                    if b.code is None:
+                        catch_all = catch_all or b
+                    elif b.code == code:
+                        return cur_tok, b
+                if catch_all is not None:
+                    return cur_tok, catch_all
+            scope = self.inst.scopes[cur_tok.scope]
+            if scope.token is None:
+                return None
+            cur_tok = self.tokens[scope.token]
+            cur_node = nodes[cur_tok.node]
+
+    def do_end_error(self, tok: Token, node: Node) -> None:
+        self.record(HistoryKind.ELEMENT_COMPLETED, node.id, tok.id)
+        self.throw_error(tok, node, node.code, ended=True)
+
+    def do_throw_escalation(self, tok: Token, node: Node) -> None:
+        if self.throw_escalation(tok, node, node.code):
+            self.leave(tok, node)
+
+    def do_end_escalation(self, tok: Token, node: Node) -> None:
+        if self.throw_escalation(tok, node, node.code):
+            self.leave(tok, node, ())
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except Exception:  # pragma: no cover - exotic values compare by identity
+        return False
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return str(value.to_integral_value())
+    return str(value)
+
+
+def _names(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    return [part.strip() for part in str(value).split(",") if part.strip()]
+
+

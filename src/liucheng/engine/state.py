@@ -1,0 +1,172 @@
+"""The state of one running case, as plain data.
+
+Everything the engine needs to resume a case lives in an ``Instance``: its tokens, variable scopes,
+open user tasks, event subscriptions (messages and timers it waits for), incidents and history.
+It holds no references to compiled models, clocks or handlers, so it serialises to JSON at any
+wait state (``engine/serialize.py``) and a restored copy continues exactly like the original.
+
+Identifiers inside an instance (tokens, scopes, subscriptions) are small integers drawn from one
+counter per instance, so a restored instance keeps producing the same ids as the original.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class HistoryKind(enum.StrEnum):
+    """What a history event records.  A typed enum, never free strings (see STYLE.md)."""
+
+    INSTANCE_STARTED = "instance_started"
+    INSTANCE_COMPLETED = "instance_completed"
+    INSTANCE_TERMINATED = "instance_terminated"
+    ELEMENT_STARTED = "element_started"  # a token entered a flow node
+    ELEMENT_COMPLETED = "element_completed"  # a token left a flow node normally
+    ELEMENT_CANCELLED = "element_cancelled"  # interrupted by a boundary event, terminate, error
+    FLOW_TAKEN = "flow_taken"
+    TASK_CREATED = "task_created"
+    TASK_COMPLETED = "task_completed"
+    VARIABLES_CHANGED = "variables_changed"
+    MESSAGE_SENT = "message_sent"
+    MESSAGE_RECEIVED = "message_received"
+    TIMER_FIRED = "timer_fired"
+    ERROR_THROWN = "error_thrown"
+    ESCALATION_THROWN = "escalation_thrown"
+    INCIDENT_RAISED = "incident_raised"
+    INCIDENT_RESOLVED = "incident_resolved"
+
+
+class InstanceState(enum.StrEnum):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    TERMINATED = "terminated"
+
+
+class TokenState(enum.StrEnum):
+    READY = "ready"  # on the agenda: about to enter its node
+    WAITING = "waiting"  # parked at a wait state (user task, catch event, subprocess, join)
+    INCIDENT = "incident"  # stuck until an operator resolves the incident
+
+
+@dataclass(slots=True)
+class Token:
+    id: int
+    node: str
+    scope: int  # the scope (process or subprocess instance) the token runs in
+    state: TokenState = TokenState.READY
+    via: str | None = None  # the sequence flow the token arrived by (joins need it)
+    local: int | None = None  # a variable scope created by the node's input mappings
+
+
+@dataclass(slots=True)
+class ScopeState:
+    """A variable scope: the process, a running subprocess, or an activity's input mappings."""
+
+    id: int
+    parent: int | None  # None for the process scope
+    node: str | None = None  # the subprocess/activity that owns it; None for the process
+    token: int | None = None  # for a subprocess: the token waiting at the subprocess node
+    variables: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class UserTask:
+    id: str
+    instance_id: str
+    token: int
+    node: str
+    name: str | None
+    created: datetime
+    assignee: str | None = None
+    candidate_groups: list[str] = field(default_factory=list)
+    candidate_users: list[str] = field(default_factory=list)
+    form_key: str | None = None
+    due: datetime | None = None
+    priority: int = 50
+    process_id: str = ""
+    business_key: str | None = None
+
+
+class SubscriptionKind(enum.StrEnum):
+    MESSAGE = "message"
+    TIMER = "timer"
+
+
+@dataclass(slots=True)
+class Subscription:
+    """Something the case waits for from outside: a message or a timer.
+
+    ``node`` is the catching element (catch event, receive task or boundary event); ``token`` is
+    the token that waits — for a boundary event, the token of the activity it is attached to.
+    """
+
+    id: int
+    kind: SubscriptionKind
+    node: str
+    token: int
+    message: str | None = None
+    key: str | None = None  # correlation key value
+    due: datetime | None = None
+    cycle: str | None = None  # canonical ISO text of a repeating timer
+    fired: int = 0  # how often a cycle has fired
+
+
+@dataclass(slots=True)
+class Incident:
+    id: int
+    token: int
+    node: str
+    kind: str  # "expression", "no_matching_flow", "service", "unhandled_error", "script", ...
+    message: str
+    created: datetime
+    leaving: bool = False  # raised while leaving the element: a retry only leaves it again
+
+
+@dataclass(slots=True)
+class HistoryEvent:
+    seq: int
+    time: datetime
+    kind: HistoryKind
+    element: str | None = None
+    token: int | None = None
+    variables: dict[str, Any] | None = None  # the variables this event changed
+    detail: str | None = None  # a task id, a message name, an error code, an incident text
+
+    def __repr__(self) -> str:
+        bits = [self.kind.value]
+        if self.element:
+            bits.append(self.element)
+        if self.detail:
+            bits.append(repr(self.detail))
+        return f"<{' '.join(bits)}>"
+
+
+@dataclass(slots=True)
+class Instance:
+    id: str
+    process_id: str
+    version: int
+    business_key: str | None
+    started: datetime
+    state: InstanceState = InstanceState.ACTIVE
+    ended: datetime | None = None
+    tokens: dict[int, Token] = field(default_factory=dict)
+    scopes: dict[int, ScopeState] = field(default_factory=dict)
+    tasks: dict[str, UserTask] = field(default_factory=dict)
+    subscriptions: dict[int, Subscription] = field(default_factory=dict)
+    incidents: dict[int, Incident] = field(default_factory=dict)
+    history: list[HistoryEvent] = field(default_factory=list)
+    next_id: int = 1
+
+    def new_id(self) -> int:
+        n = self.next_id
+        self.next_id = n + 1
+        return n
+
+    @property
+    def variables(self) -> dict[str, Any]:
+        """The process-scope variables (scope 0)."""
+        return self.scopes[0].variables
