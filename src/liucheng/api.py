@@ -27,7 +27,7 @@ from liucheng.bpmn.parse import parse_bpmn
 from liucheng.bpmn.validate import check
 from liucheng.engine import timers
 from liucheng.engine.clock import Clock
-from liucheng.engine.codec import check_storable
+from liucheng.engine.codec import from_jsonable, to_jsonable
 from liucheng.engine.executor import (
     DecisionHandler,
     Environment,
@@ -117,6 +117,7 @@ class Engine:
         self._versions: dict[str, list[CompiledProcess]] = {}
         self._instances: dict[str, Instance] = {}
         self._task_index: dict[str, str] = {}  # task id -> instance id
+        self._keys: dict[tuple[str, str], str] = {}  # (process id, business key) -> instance id
         self._start_timers: list[_StartTimer] = []
 
     # == handlers ===============================================================================
@@ -228,17 +229,16 @@ class Engine:
         business_key: str | None,
     ) -> Case:
         values = _checked(variables)
-        if business_key is not None:
-            for other in self._instances.values():
-                if other.process_id == proc.id and other.business_key == business_key:
-                    raise ConflictError(
-                        f"process '{proc.id}' already has a case with business key "
-                        f"'{business_key}'"
-                    )
+        if business_key is not None and (proc.id, business_key) in self._keys:
+            raise ConflictError(
+                f"process '{proc.id}' already has a case with business key '{business_key}'"
+            )
         now = self.clock.now()
         inst = Instance(uuid.uuid4().hex, proc.id, proc.version, business_key, now)
         inst.scopes[0] = ScopeState(0, None)
         self._instances[inst.id] = inst
+        if business_key is not None:
+            self._keys[(proc.id, business_key)] = inst.id
         run = Run(proc, self.env, inst, now)
         run.record(HistoryKind.INSTANCE_STARTED, detail=proc.id)
         if values:
@@ -250,9 +250,9 @@ class Engine:
     def _finish(self, run: Run) -> Case:
         """Index the tasks a step created or ended, then deliver the messages it threw."""
         inst = run.inst
-        for task_id in [t for t, i in self._task_index.items() if i == inst.id]:
+        for task_id in run.tasks_before:
             if task_id not in inst.tasks:
-                del self._task_index[task_id]
+                self._task_index.pop(task_id, None)
         for task_id in inst.tasks:
             self._task_index[task_id] = inst.id
         for message in run.outbox:
@@ -260,6 +260,12 @@ class Engine:
         return self._case(inst)
 
     def _deliver(self, message: OutgoingMessage) -> None:
+        """Hand a message thrown by a case to a waiting case, or start a case by message.
+
+        As with ``correlate``, a case started this way takes the message's key as its business
+        key, so later messages keyed the same way reach it; if that key is already taken the
+        case starts without one (the sender's step is done, so the message is not refused).
+        """
         targets = self._matching(message.name, message.key)
         if targets:
             inst, sub = targets[0]
@@ -268,7 +274,10 @@ class Engine:
         starts = self._message_starts(message.name)
         if starts:
             proc, node = starts[0]
-            self._start_at(proc, node, message.variables, None)
+            key = message.key
+            if key is not None and (proc.id, key) in self._keys:
+                key = None
+            self._start_at(proc, node, message.variables, key)
 
     def _case(self, inst: Instance) -> Case:
         return Case(
@@ -491,7 +500,11 @@ class Engine:
                 if inst.state is not InstanceState.ACTIVE:
                     continue
                 for sub in inst.subscriptions.values():
-                    if sub.kind is SubscriptionKind.TIMER and sub.due is not None and sub.due <= now:
+                    if (
+                        sub.kind is SubscriptionKind.TIMER
+                        and sub.due is not None
+                        and sub.due <= now
+                    ):
                         due.append((sub.due, inst.id, sub.id))
             starts = [t for t in self._start_timers if t.due <= now]
             if not due and not starts:
@@ -510,10 +523,10 @@ class Engine:
                     start.due = nxt
             for _, instance_id, sub_id in sorted(due):
                 inst = self._instances[instance_id]
-                sub = inst.subscriptions.get(sub_id)
-                if sub is None or inst.state is not InstanceState.ACTIVE:
+                pending = inst.subscriptions.get(sub_id)
+                if pending is None or inst.state is not InstanceState.ACTIVE:
                     continue  # an earlier timer of this step cancelled it
-                self._trigger(inst, sub, None)
+                self._trigger(inst, pending, None)
                 fired += 1
 
     # == incidents ==============================================================================
@@ -524,12 +537,11 @@ class Engine:
     def retry(self, instance_id: str, incident_id: int | None = None) -> Case:
         """Resolve incidents (one, or all of the case) by running their elements again."""
         inst = self._active(instance_id)
-        chosen = (
-            [inst.incidents[incident_id]]
-            if incident_id is not None and incident_id in inst.incidents
-            else list(inst.incidents.values())
-        )
-        if incident_id is not None and not chosen:
+        if incident_id is None:
+            chosen = list(inst.incidents.values())
+        elif incident_id in inst.incidents:
+            chosen = [inst.incidents[incident_id]]
+        else:  # never fall back to retrying every incident of the case
             raise ConflictError(f"case '{instance_id}' has no incident {incident_id}")
         proc = self._process(inst.process_id, inst.version)
         run = Run(proc, self.env, inst, self.clock.now())
@@ -559,9 +571,13 @@ class Engine:
         """Restore (or replace) a case from ``dump`` output; its process must be deployed."""
         inst = instance_from_json(text)
         self._process(inst.process_id, inst.version)
+        old = self._instances.get(inst.id)
+        if old is not None:
+            for task_id in old.tasks:
+                self._task_index.pop(task_id, None)
         self._instances[inst.id] = inst
-        for task_id in [t for t, i in self._task_index.items() if i == inst.id]:
-            del self._task_index[task_id]
+        if inst.business_key is not None:
+            self._keys[(inst.process_id, inst.business_key)] = inst.id
         for task_id in inst.tasks:
             self._task_index[task_id] = inst.id
         return self._case(inst)
@@ -584,8 +600,11 @@ def _checked(variables: Mapping[str, Any] | None) -> dict[str, Any]:
         return {}
     if not isinstance(variables, Mapping):
         raise LiuchengError("variables must be a mapping of names to values")
+    values: dict[str, Any] = {}
     for name, value in variables.items():
         if not isinstance(name, str) or not name:
             raise LiuchengError(f"variable names must be non-empty strings, not {name!r}")
-        check_storable(value, name)
-    return dict(variables)
+        # Keep the value as storage would give it back: a copy the caller cannot change later,
+        # tuples as lists.  A case in memory then behaves exactly like one stored and restored.
+        values[name] = from_jsonable(to_jsonable(value, name))
+    return values

@@ -58,7 +58,7 @@ class DemoRunner:
                 + _("waiting: {task} (for {groups})", task=localised(task.name), groups=groups)
             )
         if case.is_ended:
-            self.say("    " + _("case ended: {state}", state=case.state.value))
+            self.say("    " + _("case ended: {state}", state=_(case.state.value)))
 
     def work(self, case: Case, node: str, who: str, values: dict[str, Any]) -> Case:
         task = next(t for t in self.engine.tasks(instance=case.id) if t.node == node)
@@ -84,7 +84,9 @@ class DemoRunner:
         engine = self.engine
         self.say("[bold]" + _("Liucheng demo: park vehicle access pass (P1)") + "[/bold]")
         for d in engine.deploy(model_path("pass_application.bpmn")):
-            self.say(_("deployed {process} version {version}", process=d.process_id, version=d.version))
+            self.say(
+                _("deployed {process} version {version}", process=d.process_id, version=d.version)
+            )
 
         external = self.start(
             _("Case 1: an external vehicle (deposit, yellow pass)"),
@@ -150,9 +152,7 @@ class DemoRunner:
         rejected = self.work(
             rejected, "collect_deposit", _("Finance"), {"deposit_received": Decimal("50.00")}
         )
-        rejected = self.work(
-            rejected, "security_review", _("Security office"), {"approved": False}
-        )
+        rejected = self.work(rejected, "security_review", _("Security office"), {"approved": False})
         rejected = self.work(
             rejected, "refund_deposit", _("Finance"), {"deposit_refunded": Decimal("50.00")}
         )
@@ -179,7 +179,7 @@ class DemoRunner:
             table.add_row(
                 case.business_key or case.id,
                 str(v.get("plate", "")),
-                case.state.value,
+                _(case.state.value),
                 str(v.get("pass_number") or "-"),
                 _(str(v["pass_colour"])) if v.get("pass_colour") else "-",
                 str(v.get("valid_until") or _("no expiry")) if v.get("pass_number") else "-",
@@ -193,4 +193,7 @@ class DemoRunner:
 
 
 def run_demo(console: Console) -> None:
+    if not console.is_terminal and console.width < 120:
+        # Piped output: Rich would assume 80 columns and squeeze the summary table.
+        console = Console(width=120, highlight=False)
     DemoRunner(console).run()

@@ -5,9 +5,10 @@ The model is plain dataclasses so that ``parse(write(parse(x))) == parse(x)`` ca
 
 Design choices:
 
-* One ``FlowNode`` class for every flow element, told apart by ``tag`` (the BPMN local name, e.g.
-  ``"userTask"``).  The engine dispatches on ``tag`` once when it compiles a model, so a single class
-  costs nothing at run time and keeps the parser, writer and engine free of long class hierarchies.
+* One ``FlowNode`` class for every flow element, told apart by ``tag`` (the BPMN local name,
+  e.g. ``"userTask"``).  The engine dispatches on ``tag`` once when it compiles a model, so a single
+  class costs nothing at run time and keeps the parser, writer and engine free of long class
+  hierarchies.
 * Vendor extensions (Camunda 7, Camunda 8/Zeebe, Flowable, SpiffWorkflow) are *normalised* into
   ``FlowNode.properties`` / ``inputs`` / ``outputs`` under vendor-neutral keys (see
   ``PROPERTY_KEYS``), and the original XML is kept verbatim in ``extension_xml`` / ``attrs`` so that
@@ -69,8 +70,8 @@ class Expression:
 class IoMapping:
     """An input or output mapping: ``target`` receives the value of ``source``.
 
-    ``source`` is expression text (FEEL ``=x``, JUEL ``${x}``, Python, or a literal).  A mapping with
-    ``source`` None sets the target to null (Camunda: an empty inputParameter).
+    ``source`` is expression text (FEEL ``=x``, JUEL ``${x}``, Python, or a literal).  A mapping
+    with ``source`` None sets the target to null (Camunda: an empty inputParameter).
     """
 
     target: str

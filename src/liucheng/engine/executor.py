@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from liucheng.engine import timers
+from liucheng.engine.codec import check_storable
 from liucheng.engine.graph import CompiledProcess, Flow, Node
 from liucheng.engine.state import (
     HistoryEvent,
@@ -69,7 +70,18 @@ class Environment:
 class Run:
     """One operation on one instance; create a new Run for every operation."""
 
-    __slots__ = ("agenda", "env", "history", "inst", "leaving", "now", "outbox", "proc", "tokens")
+    __slots__ = (
+        "agenda",
+        "env",
+        "history",
+        "inst",
+        "leaving",
+        "now",
+        "outbox",
+        "proc",
+        "tasks_before",
+        "tokens",
+    )
 
     def __init__(
         self, proc: CompiledProcess, env: Environment, inst: Instance, now: datetime
@@ -83,6 +95,7 @@ class Run:
         self.leaving = False  # set while ``leave`` runs, so incidents know their phase
         self.tokens = inst.tokens
         self.history = inst.history
+        self.tasks_before = tuple(inst.tasks)  # so the caller can tell which tasks ended
 
     # == history ================================================================================
     def record(
@@ -318,7 +331,9 @@ class Run:
             del inst.tasks[task_id]
         for inc_id in [i.id for i in inst.incidents.values() if i.token == tok.id]:
             del inst.incidents[inc_id]
-        for scope in [s for s in inst.scopes.values() if s.token == tok.id and s.parent is not None]:
+        for scope in [
+            s for s in inst.scopes.values() if s.token == tok.id and s.parent is not None
+        ]:
             if scope.node == tok.node and scope.id != tok.local:
                 self.cancel_scope(scope.id)
         if tok.local is not None:
@@ -346,7 +361,9 @@ class Run:
         self.cancel_scope(tok.scope, keep=tok)
         self.leave(tok, node, ())
 
-    def do_unsupported(self, tok: Token, node: Node) -> None:  # pragma: no cover - refused at deploy
+    def do_unsupported(
+        self, tok: Token, node: Node
+    ) -> None:  # pragma: no cover - refused at deploy
         self.incident(tok, node, "unsupported", f"'{node.tag}' is not supported")
 
     # == behaviours: tasks ======================================================================
@@ -361,7 +378,9 @@ class Run:
                 name=node.name,
                 created=self.now,
                 assignee=_text(node.assignee(view)) if node.assignee else None,
-                candidate_groups=_names(node.candidate_groups(view)) if node.candidate_groups else [],
+                candidate_groups=_names(node.candidate_groups(view))
+                if node.candidate_groups
+                else [],
                 candidate_users=_names(node.candidate_users(view)) if node.candidate_users else [],
                 form_key=node.form_key,
                 due=self.due_date(node, view) if node.due else None,
@@ -414,7 +433,7 @@ class Run:
             return
         view = self.view(tok)
         try:
-            result = handler(dict(view))
+            result = handler(_handler_copy(view))
         except BpmnError as exc:
             self.throw_error(tok, node, exc.code, exc.message)
             return
@@ -427,10 +446,12 @@ class Run:
 
     def store_result(self, tok: Token, node: Node, result: Any) -> bool:
         if node.result_variable:
-            self.set_variables(self.var_scope(tok), {node.result_variable: result}, node.id)
+            values = {node.result_variable: result}
         elif isinstance(result, Mapping):
-            self.set_variables(self.var_scope(tok), result, node.id)
-        elif result is not None:
+            values = dict(result)
+        elif result is None:
+            values = {}
+        else:
             self.incident(
                 tok,
                 node,
@@ -438,6 +459,21 @@ class Run:
                 f"the handler returned a {type(result).__name__}; return a mapping of variables "
                 "or name a result variable",
             )
+            return False
+        if not self.storable(tok, node, values, "service"):
+            return False
+        self.set_variables(self.var_scope(tok), values, node.id)
+        return True
+
+    def storable(self, tok: Token, node: Node, values: Mapping[str, Any], kind: str) -> bool:
+        """Check values returned by a handler; one that could not be stored is an incident."""
+        try:
+            for name, value in values.items():
+                if not isinstance(name, str) or not name:
+                    raise LiuchengError(f"variable names must be non-empty strings, not {name!r}")
+                check_storable(value, name)
+        except LiuchengError as exc:
+            self.incident(tok, node, kind, f"element '{node.id}': {exc}")
             return False
         return True
 
@@ -461,7 +497,9 @@ class Run:
             return
         view = self.view(tok)
         before = dict(view)
-        work = {k: (copy.deepcopy(v) if isinstance(v, list | dict) else v) for k, v in before.items()}
+        work = {
+            k: (copy.deepcopy(v) if isinstance(v, list | dict) else v) for k, v in before.items()
+        }
         try:
             node.script(work)
         except ExpressionError as exc:
@@ -470,7 +508,7 @@ class Run:
         changed = {
             k: v
             for k, v in work.items()
-            if k not in before or before[k] is not v and not _same(before[k], v)
+            if k not in before or (before[k] is not v and not _same(before[k], v))
         }
         removed = [k for k in before if k not in work]
         sid = self.var_scope(tok)
@@ -494,21 +532,29 @@ class Run:
             self.incident(tok, node, "decision", f"no decision '{node.decision}' is deployed")
             return
         try:
-            result = decide(dict(self.view(tok)))
+            result = decide(_handler_copy(self.view(tok)))
         except LiuchengError as exc:
             self.incident(tok, node, "decision", str(exc))
             return
+        except Exception as exc:  # a registered Python callable failed: same as a service
+            self.incident(tok, node, "decision", f"{type(exc).__name__}: {exc}")
+            return
         if node.result_variable:
-            self.set_variables(self.var_scope(tok), {node.result_variable: result}, node.id)
+            values = {node.result_variable: result}
         elif isinstance(result, Mapping):
-            self.set_variables(self.var_scope(tok), result, node.id)
+            values = dict(result)
+        else:
+            values = {}
+        if not self.storable(tok, node, values, "decision"):
+            return
+        self.set_variables(self.var_scope(tok), values, node.id)
         self.leave(tok, node)
 
     def do_send(self, tok: Token, node: Node) -> None:
-        if node.service is not None or node.expression is not None:
-            # A send task with an implementation works like a service task, then publishes.
-            if not self.call_for_send(tok, node):
-                return
+        # A send task with an implementation works like a service task, then publishes.
+        has_implementation = node.service is not None or node.expression is not None
+        if has_implementation and not self.call_for_send(tok, node):
+            return
         if node.message:
             self.publish(tok, node)
         self.leave(tok, node)
@@ -516,10 +562,12 @@ class Run:
     def call_for_send(self, tok: Token, node: Node) -> bool:
         handler = self.env.services.get(node.service or node.id)
         if handler is None:
-            self.incident(tok, node, "service", f"no service handler is registered for '{node.service}'")
+            self.incident(
+                tok, node, "service", f"no service handler is registered for '{node.service}'"
+            )
             return False
         try:
-            result = handler(dict(self.view(tok)))
+            result = handler(_handler_copy(self.view(tok)))
         except BpmnError as exc:
             self.throw_error(tok, node, exc.code, exc.message)
             return False
@@ -695,8 +743,13 @@ class Run:
                 return
             for other in arrived.values():
                 if other is not tok:
-                    del self.tokens[other.id]
+                    self.merge(other, node)
         self.leave(tok, node, node.outgoing)
+
+    def merge(self, tok: Token, node: Node) -> None:
+        """A token that waited at a join ends there as the join fires: it completed the join."""
+        self.record(HistoryKind.ELEMENT_COMPLETED, node.id, tok.id)
+        del self.tokens[tok.id]
 
     def do_or(self, tok: Token, node: Node) -> None:
         if len(node.incoming) > 1:
@@ -710,7 +763,9 @@ class Run:
             self.leave(tok, node, flows)
 
     def fire_inclusive_joins(self) -> bool:
-        """Fire every inclusive join that no other token of its scope can still reach."""
+        """Fire every inclusive join that no other token of its scope can still reach.
+
+        Each token merged into the join records it as completed (see ``merge``)."""
         nodes = self.proc.nodes
         waiting: dict[tuple[str, int], list[Token]] = {}
         for tok in self.tokens.values():
@@ -720,11 +775,13 @@ class Run:
                     waiting.setdefault((node.id, tok.scope), []).append(tok)
         fired = False
         for (join_id, scope), arrived in waiting.items():
-            reach = nodes[join_id].reach
-            blocked = any(
-                other.scope == scope and other.node in reach for other in self.tokens.values()
-            )
-            if blocked:
+            join = nodes[join_id]
+            upstream = {
+                other.node
+                for other in self.tokens.values()
+                if other.scope == scope and other.node in join.reach
+            }
+            if upstream and self.join_must_wait(join, arrived, upstream):
                 continue
             by_flow: dict[str | None, Token] = {}
             for t in sorted(arrived, key=lambda t: t.id):
@@ -732,10 +789,37 @@ class Run:
             keep = min(by_flow.values(), key=lambda t: t.id)
             for t in by_flow.values():
                 if t is not keep:
-                    del self.tokens[t.id]
+                    self.merge(t, nodes[join_id])
             self.or_split(keep, nodes[join_id])
             fired = True
         return fired
+
+    def join_must_wait(self, join: Node, arrived: list[Token], upstream: set[str]) -> bool:
+        """Whether a token at one of the ``upstream`` nodes may still arrive at ``join``.
+
+        BPMN 2.0 (13.4.3): the join waits while a token has a path to an incoming flow no token
+        has arrived by yet, unless that path visits a node that also leads to a flow a token
+        *has* arrived by.  Without that exception a join inside a loop would wait for tokens
+        that can only reach it in the next round, after passing through whatever waits for the
+        join (a parallel join after it, say): a deadlock.
+        """
+        filled = {t.via for t in arrived}
+        covered: set[str] = {join.id}
+        for flow_id in filled:
+            if flow_id is not None:
+                covered |= join.reach_by_flow.get(flow_id, frozenset())
+        stack = [
+            source
+            for flow_id, source in join.flow_sources.items()
+            if flow_id not in filled and source not in covered
+        ]
+        live = set(stack)
+        while stack:
+            for pred in join.upstream.get(stack.pop(), ()):
+                if pred not in live and pred not in covered:
+                    live.add(pred)
+                    stack.append(pred)
+        return not live.isdisjoint(upstream)
 
     # == behaviours: subprocess =================================================================
     def do_sub(self, tok: Token, node: Node) -> None:
@@ -758,27 +842,38 @@ class Run:
     ) -> None:
         """Find the nearest error boundary for ``code``, from ``node`` outwards.
 
-        ``ended`` is true for an error end event: its token has completed and leaves silently
-        instead of being recorded as cancelled.
+        ``ended`` is true for an error end event: once caught, its token has completed (recorded
+        as such) and leaves instead of being cancelled with its scope.  An uncaught error parks
+        the token in an incident at the element, which therefore has not completed.
         """
         self.record(HistoryKind.ERROR_THROWN, node.id, tok.id, detail=code)
         catcher = self.find_catcher(tok, node, "error", code)
         if catcher is None:
             self.incident(
-                tok, node, "unhandled_error", f"BPMN error {code!r} is not caught: {message}".rstrip(": ")
+                tok,
+                node,
+                "unhandled_error",
+                f"BPMN error {code!r} is not caught: {message}".rstrip(": "),
             )
             return
         activity_tok, boundary = catcher
         scope = activity_tok.scope
         if ended and tok is not activity_tok:
+            self.record(HistoryKind.ELEMENT_COMPLETED, node.id, tok.id)
             del self.tokens[tok.id]
         self.cancel_token(activity_tok)
         new = self.new_token(boundary.id, scope)
         self.record(HistoryKind.ELEMENT_STARTED, boundary.id, new.id)
         self.leave(new, boundary)
 
-    def throw_escalation(self, tok: Token, node: Node, code: str | None) -> bool:
-        """Raise an escalation; return False when it interrupted the thrower."""
+    def throw_escalation(
+        self, tok: Token, node: Node, code: str | None, *, ended: bool = False
+    ) -> bool:
+        """Raise an escalation; return False when it interrupted (or ended) the thrower.
+
+        ``ended`` is true for an escalation end event: when an interrupting boundary catches it,
+        its token has completed, like an error end event's, rather than being cancelled.
+        """
         self.record(HistoryKind.ESCALATION_THROWN, node.id, tok.id, detail=code)
         catcher = self.find_catcher(tok, node, "escalation", code)
         if catcher is None:
@@ -786,6 +881,9 @@ class Run:
         activity_tok, boundary = catcher
         scope = activity_tok.scope
         if boundary.interrupting:
+            if ended and tok is not activity_tok:
+                self.record(HistoryKind.ELEMENT_COMPLETED, node.id, tok.id)
+                del self.tokens[tok.id]
             self.cancel_token(activity_tok)
         new = self.new_token(boundary.id, scope)
         self.record(HistoryKind.ELEMENT_STARTED, boundary.id, new.id)
@@ -817,7 +915,6 @@ class Run:
             cur_node = nodes[cur_tok.node]
 
     def do_end_error(self, tok: Token, node: Node) -> None:
-        self.record(HistoryKind.ELEMENT_COMPLETED, node.id, tok.id)
         self.throw_error(tok, node, node.code, ended=True)
 
     def do_throw_escalation(self, tok: Token, node: Node) -> None:
@@ -825,7 +922,7 @@ class Run:
             self.leave(tok, node)
 
     def do_end_escalation(self, tok: Token, node: Node) -> None:
-        if self.throw_escalation(tok, node, node.code):
+        if self.throw_escalation(tok, node, node.code, ended=True):
             self.leave(tok, node, ())
 
 
@@ -834,6 +931,11 @@ def _same(a: Any, b: Any) -> bool:
         return type(a) is type(b) and bool(a == b)
     except Exception:  # pragma: no cover - exotic values compare by identity
         return False
+
+
+def _handler_copy(view: Mapping[str, Any]) -> dict[str, Any]:
+    """The variables handed to a Python handler: changing them in place cannot reach the case."""
+    return {k: (copy.deepcopy(v) if isinstance(v, list | dict) else v) for k, v in view.items()}
 
 
 def _text(value: Any) -> str | None:
@@ -850,5 +952,3 @@ def _names(value: Any) -> list[str]:
     if isinstance(value, list | tuple):
         return [str(v) for v in value]
     return [part.strip() for part in str(value).split(",") if part.strip()]
-
-

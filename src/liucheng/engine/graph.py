@@ -83,8 +83,13 @@ class Node:
     due: Evaluator | None = None
     form_key: str | None = None
     priority: Evaluator | None = None
-    # inclusive joins: nodes of the same scope from which a token may still arrive
+    # inclusive joins: nodes of the same scope from which a token may still arrive ...
     reach: frozenset[str] = frozenset()
+    # ... the source of each incoming flow, the nodes that reach each incoming flow (its source
+    # included), and the predecessors of every node in ``reach`` (see ``Run.join_must_wait``)
+    flow_sources: dict[str, str] = field(default_factory=dict)
+    reach_by_flow: dict[str, frozenset[str]] = field(default_factory=dict)
+    upstream: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -201,9 +206,23 @@ class _Compiler:
                 self.nodes[activity].boundaries = tuple(boundary_ids)
         for fn in scope.nodes.values():
             self.link(fn, scope)
-        for fn in scope.nodes.values():
-            if fn.tag == "inclusiveGateway" and len(fn.incoming) > 1:
-                self.nodes[fn.id].reach = _reaching(fn.id, scope, attached)
+        joins = [
+            f for f in scope.nodes.values() if f.tag == "inclusiveGateway" and len(f.incoming) > 1
+        ]
+        if joins:
+            predecessors = _predecessors(scope, attached)
+            for fn in joins:
+                node = self.nodes[fn.id]
+                node.reach = _reaching([fn.id], fn.id, predecessors)
+                node.upstream = {n: frozenset(predecessors.get(n, ())) for n in node.reach}
+                for flow_id in fn.incoming:
+                    sf = scope.flows.get(flow_id)
+                    if sf is None or sf.source == fn.id:
+                        continue
+                    node.flow_sources[flow_id] = sf.source
+                    node.reach_by_flow[flow_id] = _reaching([sf.source], fn.id, predecessors) | {
+                        sf.source
+                    }
         return start
 
     def link(self, fn: FlowNode, scope: Scope) -> None:
@@ -256,7 +275,7 @@ class _Compiler:
             node.priority = self.value(props.get("priority"), fn)
             node.form_key = props.get("form_key") or None
         elif node.behaviour in ("service", "send"):
-            node.service = props.get("service") or None
+            node.service = _service_name(props.get("service"), props.get("service_type"))
             if props.get("expression"):
                 node.expression = self.expression(props["expression"], fn)
         elif node.behaviour == "script":
@@ -346,11 +365,11 @@ def _lang(declared: str | None, fn: FlowNode, compiler: _Compiler) -> str | None
         return None
 
 
-def _reaching(join: str, scope: Scope, attached: dict[str, list[str]]) -> frozenset[str]:
-    """Nodes of ``scope`` from which a path leads to ``join`` without passing through it.
+def _predecessors(scope: Scope, attached: dict[str, list[str]]) -> dict[str, set[str]]:
+    """Each node's predecessors in ``scope``.
 
-    An activity reaches whatever its boundary events reach, since a boundary event can fire while
-    a token waits in the activity.
+    An activity precedes its boundary events, since a boundary event can fire while a token waits
+    in the activity: the activity reaches whatever its boundary events reach.
     """
     predecessors: dict[str, set[str]] = {}
     for sf in scope.flows.values():
@@ -358,8 +377,13 @@ def _reaching(join: str, scope: Scope, attached: dict[str, list[str]]) -> frozen
     for activity, boundary_ids in attached.items():
         for b in boundary_ids:
             predecessors.setdefault(b, set()).add(activity)
+    return predecessors
+
+
+def _reaching(targets: list[str], join: str, predecessors: dict[str, set[str]]) -> frozenset[str]:
+    """Nodes from which a path leads to one of ``targets`` without passing through ``join``."""
     seen: set[str] = set()
-    stack = [join]
+    stack = list(targets)
     while stack:
         current = stack.pop()
         for pred in predecessors.get(current, ()):
@@ -367,6 +391,18 @@ def _reaching(join: str, scope: Scope, attached: dict[str, list[str]]) -> frozen
                 seen.add(pred)
                 stack.append(pred)
     return frozenset(seen)
+
+
+def _service_name(service: str | None, kind: str | None) -> str | None:
+    """The handler's name; a Camunda delegate expression ``${ledger}`` names ``ledger``."""
+    if not service:
+        return None
+    text = service.strip()
+    if kind == "delegate" and text[:2] in ("${", "#{") and text.endswith("}"):
+        inner = text[2:-1].strip()
+        if inner.isidentifier():
+            return inner
+    return service
 
 
 def _fail(exc: ExpressionError) -> Evaluator:

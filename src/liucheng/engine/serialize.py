@@ -34,12 +34,29 @@ FORMAT = 1
 _MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
 
-def _t(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+def _t(value: datetime | None) -> Any:
+    """Times go through the codec, which keeps a zone's name and not just its offset."""
+    return to_jsonable(value) if value is not None else None
 
 
-def _dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value is not None else None
+def _dt(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    result = from_jsonable(value)
+    if not isinstance(result, datetime):
+        raise ValueError(f"expected a stored date-time, found {value!r}")
+    return result
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def _when(value: Any) -> datetime:
+    """A time that must be present."""
+    result = _dt(value)
+    if result is None:
+        raise ValueError("a required time is missing")
+    return result
 
 
 def instance_to_dict(inst: Instance) -> dict[str, Any]:
@@ -53,9 +70,12 @@ def instance_to_dict(inst: Instance) -> dict[str, Any]:
         "state": inst.state.value,
         "ended": _t(inst.ended),
         "next_id": inst.next_id,
-        "tokens": [[t.id, t.node, t.scope, t.state.value, t.via, t.local] for t in inst.tokens.values()],
+        "tokens": [
+            [t.id, t.node, t.scope, t.state.value, t.via, t.local] for t in inst.tokens.values()
+        ],
         "scopes": [
-            [s.id, s.parent, s.node, s.token, to_jsonable(s.variables)] for s in inst.scopes.values()
+            [s.id, s.parent, s.node, s.token, to_jsonable(s.variables)]
+            for s in inst.scopes.values()
         ],
         "tasks": [
             {
@@ -97,7 +117,7 @@ def instance_to_dict(inst: Instance) -> dict[str, Any]:
 
 
 def instance_to_json(inst: Instance) -> str:
-    return json.dumps(instance_to_dict(inst), ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(instance_to_dict(inst))
 
 
 def instance_from_dict(data: dict[str, Any]) -> Instance:
@@ -107,8 +127,7 @@ def instance_from_dict(data: dict[str, Any]) -> Instance:
     while version < FORMAT:
         data = _MIGRATIONS[version](data)
         version += 1
-    started = _dt(data["started"])
-    assert started is not None
+    started = _when(data["started"])
     inst = Instance(
         id=data["id"],
         process_id=data["process_id"],
@@ -124,8 +143,7 @@ def instance_from_dict(data: dict[str, Any]) -> Instance:
     for sid, parent, node, token, variables in data["scopes"]:
         inst.scopes[sid] = ScopeState(sid, parent, node, token, from_jsonable(variables))
     for t in data["tasks"]:
-        created = _dt(t["created"])
-        assert created is not None
+        created = _when(t["created"])
         inst.tasks[t["id"]] = UserTask(
             id=t["id"],
             instance_id=inst.id,
@@ -147,12 +165,10 @@ def instance_from_dict(data: dict[str, Any]) -> Instance:
             sid, SubscriptionKind(kind), node, token, message, key, _dt(due), cycle, fired
         )
     for iid, token, node, kind, message, created, leaving in data["incidents"]:
-        when = _dt(created)
-        assert when is not None
+        when = _when(created)
         inst.incidents[iid] = Incident(iid, token, node, kind, message, when, leaving)
     for seq, time, kind, element, token, variables, detail in data["history"]:
-        when = _dt(time)
-        assert when is not None
+        when = _when(time)
         inst.history.append(
             HistoryEvent(
                 seq,
@@ -164,7 +180,34 @@ def instance_from_dict(data: dict[str, Any]) -> Instance:
                 detail,
             )
         )
+    _check_references(inst)
     return inst
+
+
+def _check_references(inst: Instance) -> None:
+    """Refuse a stored case whose parts do not fit together (hand-edited or truncated JSON)."""
+    if not all(isinstance(v, str) for v in (inst.id, inst.process_id)):
+        raise ValueError("the case id and process id must be text")
+    if type(inst.version) is not int or type(inst.next_id) is not int:
+        raise ValueError("the version and next id must be integers")
+    root = inst.scopes.get(0)
+    if root is None or root.parent is not None:
+        raise ValueError("the process scope (0) is missing")
+    for scope in inst.scopes.values():
+        if not isinstance(scope.variables, dict):
+            raise ValueError(f"scope {scope.id}: variables must be an object")
+        if scope.parent is not None and scope.parent not in inst.scopes:
+            raise ValueError(f"scope {scope.id}: its parent scope {scope.parent} is missing")
+    for tok in inst.tokens.values():
+        if tok.scope not in inst.scopes or not isinstance(tok.node, str):
+            raise ValueError(f"token {tok.id} is in no known scope")
+    for owner, token in (
+        *((f"task {t.id}", t.token) for t in inst.tasks.values()),
+        *((f"subscription {s.id}", s.token) for s in inst.subscriptions.values()),
+        *((f"incident {i.id}", i.token) for i in inst.incidents.values()),
+    ):
+        if token not in inst.tokens:
+            raise ValueError(f"{owner} belongs to a missing token {token}")
 
 
 def instance_from_json(text: str) -> Instance:

@@ -1,0 +1,515 @@
+"""Case variables to JSON and back, exactly.
+
+A case (process instance) is stored as JSON and must resume as if it had never been stored, so
+every value a variable may hold comes back with the same type and value:
+
+==========================  ==========================================================
+Python value                JSON
+==========================  ==========================================================
+None, bool, int, str        themselves
+float                       itself (NaN and infinities are refused)
+list                        a list
+tuple                       a list: **tuples come back as lists** (JSON has one sequence
+                            type; a script that needs a tuple after a wait converts it)
+dict with str keys          an object (a one-key object whose key starts with ``$`` is
+                            escaped by doubling the ``$``: ``{"$$x": 1}``)
+Decimal                     ``{"$decimal": "50.00"}`` (scale kept; NaN/infinity refused)
+datetime                    ``{"$datetime": "2026-01-01T10:00:00+08:00[Asia/Shanghai]"}``:
+                            naive stays naive, a fixed offset stays a fixed offset, a
+                            ``ZoneInfo`` zone is kept by name
+date, time                  ``{"$date": "2026-01-01"}``, ``{"$time": "10:00:00"}``
+timedelta                   ``{"$timedelta": "90061.5"}`` (seconds, exact to the µs)
+a registered type           ``{"$<tag>": <its JSON>}`` (see :func:`register_type`)
+==========================  ==========================================================
+
+Anything else (sets, bytes, objects, subclasses of the types above such as enums) is refused by
+:func:`check_storable` and :func:`to_jsonable` with :class:`UnstorableValueError`, naming where the
+value sits: ``variables.items[2]: values of type 'set' cannot be stored; use a list``.  Refusing
+is deliberate: a value that would come back as another type would make a resumed case behave
+differently from one that never left memory.  :func:`check_storable` (and :func:`dumps`) also
+refuse text holding a lone surrogate, which a JSON client can send as ``"\\ud800"`` but no
+database can store as UTF-8; :func:`to_jsonable` skips that scan for speed.
+
+Tags are one-key objects whose key starts with a single ``$``.  Because an escaped user key starts
+with ``$$``, a tag can be recognised from the object alone, without knowing its parent; that lets
+:func:`loads` decode inside ``json.loads`` (an ``object_hook``, run by the C parser) instead of
+walking the result again in Python.
+
+Speed: :func:`to_jsonable` checks a dict or list of plain values with set operations done in C and
+copies it in C; only containers holding other values are walked in Python.  Results never share a
+container with their input, so a stored snapshot cannot change when the live case does.
+:func:`loads` decodes tags in an ``object_hook`` of one reused ``json.JSONDecoder``, and
+:func:`dumps` reuses one ``json.JSONEncoder`` (``json.dumps`` with options builds a new one on
+every call).
+
+Measured (best of 40 x 2000 runs, CPython 3.11.7, shared 2-core AMD EPYC VM under load, so read
+them as upper bounds), for 20 variables:
+
+* all JSON-native (strings, ints): ``dumps`` 6.5 µs, ``loads`` 6.0 µs;
+* mixed (12 native values, a Decimal, a zoned datetime, a date, a timedelta, a float, a list of 5
+  ints, a nested dict, a list of 2 dicts): ``dumps`` 21 µs, ``loads`` 14 µs,
+  ``to_jsonable`` 11 µs, ``from_jsonable`` 11 µs; plain ``json`` on the converted structure
+  takes 9.5 µs to encode and 7 µs to decode.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from liucheng.errors import LiuchengError
+
+__all__ = [
+    "UnreadableValueError",
+    "UnstorableValueError",
+    "check_storable",
+    "dumps",
+    "from_jsonable",
+    "loads",
+    "register_type",
+    "to_jsonable",
+]
+
+
+class UnstorableValueError(LiuchengError):
+    """A variable holds a value that cannot be stored as JSON and restored exactly.
+
+    ``path`` names the value, e.g. ``variables.items[2]``; ``reason`` says what is wrong with it.
+    """
+
+    def __init__(self, reason: str, path: str = "") -> None:
+        self.reason = reason
+        self.path = path
+        super().__init__(f"{path}: {reason}" if path else reason)
+
+
+class UnreadableValueError(LiuchengError):
+    """Stored JSON holds a tagged value this process cannot decode (unknown tag or bad payload).
+
+    An unknown tag usually means the module that registers the type has not been imported.
+    """
+
+
+# --------------------------------------------------------------------------------------------------
+# Encoding
+
+#: Types stored as themselves, with no check beyond their type.
+_PLAIN: frozenset[type] = frozenset({str, int, bool, type(None)})
+#: ... and floats, which need a finiteness check.
+_PLAIN_OR_FLOAT: frozenset[type] = _PLAIN | {float}
+_STR: frozenset[type] = frozenset({str})
+
+
+class _Refused(Exception):
+    """Raised inside the walk; collects the path on the way out (costs nothing when not raised)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        self.segments: list[str | int] = []
+
+
+def _join_path(root: str, segments: list[str | int]) -> str:
+    parts = [root]
+    for segment in reversed(segments):
+        if isinstance(segment, int):
+            parts.append(f"[{segment}]")
+        elif segment.isidentifier():
+            parts.append(f".{segment}" if parts != [""] else segment)
+        else:
+            parts.append(f"[{segment!r}]")
+    return "".join(parts)
+
+
+def to_jsonable(value: Any, path: str = "") -> Any:
+    """A structure of plain JSON types (dict, list, str, int, float, bool, None) for ``value``.
+
+    ``path`` names ``value`` in error messages.  The result shares no container with ``value``.
+    """
+    try:
+        return _encode(value)
+    except _Refused as exc:
+        raise UnstorableValueError(exc.reason, _join_path(path, exc.segments)) from None
+    except RecursionError:
+        raise UnstorableValueError(
+            "the value is nested too deeply or contains itself", path
+        ) from None
+
+
+def check_storable(value: Any, path: str = "") -> None:
+    """Raise :class:`UnstorableValueError` if ``value`` cannot be stored and restored exactly.
+
+    Beyond :func:`to_jsonable`, this also refuses text that is not valid Unicode (a lone surrogate,
+    which JSON's ``\\ud800`` escape lets a client send), since it cannot be written as UTF-8.
+    """
+    to_jsonable(value, path)
+    _check_text(value, path)
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON text for ``value`` (non-ASCII kept as is, key order kept)."""
+    text = _JSON_ENCODER.encode(to_jsonable(value))
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            _check_text(value, "")
+    return text
+
+
+def _check_text(value: Any, path: str) -> None:
+    try:
+        _walk_text(value)
+    except _Refused as exc:
+        raise UnstorableValueError(exc.reason, _join_path(path, exc.segments)) from None
+
+
+def _walk_text(value: Any) -> None:
+    kind = type(value)
+    if kind is str:
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise _Refused(
+                    "the text contains an invalid character (a lone surrogate)"
+                ) from None
+    elif kind is dict:
+        for key, item in value.items():
+            try:
+                _walk_text(key)
+                _walk_text(item)
+            except _Refused as exc:
+                exc.segments.append(key.encode("utf-8", "backslashreplace").decode("utf-8"))
+                raise
+    elif kind is list or kind is tuple:
+        for index, item in enumerate(value):
+            try:
+                _walk_text(item)
+            except _Refused as exc:
+                exc.segments.append(index)
+                raise
+
+
+def _encode(value: Any) -> Any:
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        return _encode_dict(value)
+    if kind is list:
+        return _encode_list(value)
+    if kind is float:
+        if math.isfinite(value):
+            return value
+        raise _Refused(f"the number {value} cannot be stored")
+    encoder = _ENCODERS.get(kind)
+    if encoder is not None:
+        return encoder(value)
+    raise _Refused(_refusal(value))
+
+
+def _encode_dict(value: dict[Any, Any]) -> dict[str, Any]:
+    if len(value) == 1:
+        ((key, item),) = value.items()
+        if type(key) is not str:
+            raise _Refused(_bad_key(key))
+        try:
+            encoded = _encode(item)
+        except _Refused as exc:
+            exc.segments.append(key)
+            raise
+        return {"$" + key if key.startswith("$") else key: encoded}
+    if _STR.issuperset(map(type, value)):
+        kinds = set(map(type, value.values()))
+        if kinds <= _PLAIN or (kinds <= _PLAIN_OR_FLOAT and _finite(value.values())):
+            return dict(value)
+    result: dict[str, Any] = {}
+    for key, item in value.items():
+        if type(key) is not str:
+            raise _Refused(_bad_key(key))
+        try:
+            result[key] = item if type(item) in _PLAIN else _encode(item)
+        except _Refused as exc:
+            exc.segments.append(key)
+            raise
+    return result
+
+
+def _encode_list(value: list[Any] | tuple[Any, ...]) -> list[Any]:
+    kinds = set(map(type, value))
+    if kinds <= _PLAIN or (kinds <= _PLAIN_OR_FLOAT and _finite(value)):
+        return list(value)
+    result = []
+    for index, item in enumerate(value):
+        try:
+            result.append(item if type(item) in _PLAIN else _encode(item))
+        except _Refused as exc:
+            exc.segments.append(index)
+            raise
+    return result
+
+
+def _finite(values: Iterable[Any]) -> bool:
+    return all(math.isfinite(v) for v in values if type(v) is float)
+
+
+def _bad_key(key: object) -> str:
+    return f"dictionary keys must be text, not {type(key).__name__!r} (key {key!r})"
+
+
+def _refusal(value: object) -> str:
+    kind = type(value)
+    name = kind.__name__
+    if isinstance(value, set | frozenset):
+        return f"values of type {name!r} cannot be stored; use a list"
+    if isinstance(value, bytes | bytearray):
+        return f"values of type {name!r} cannot be stored; use text (e.g. base64)"
+    builtin = (str, int, float, list, dict, tuple, Decimal, datetime, date, time, timedelta)
+    if isinstance(value, builtin):
+        return (
+            f"values of type {name!r} cannot be stored: it would come back as its base type; "
+            "convert it, or register it with liucheng.engine.codec.register_type"
+        )
+    return f"values of type {name!r} cannot be stored"
+
+
+def _zone_suffix(tz: object) -> str:
+    """``[Zone/Name]`` for a ZoneInfo, "" for a fixed offset or none; refuse other tzinfo types."""
+    if tz is None or type(tz) is timezone:
+        return ""
+    if isinstance(tz, ZoneInfo) and tz.key:
+        return f"[{tz.key}]"
+    raise _Refused(
+        f"time zones of type {type(tz).__name__!r} cannot be stored; use zoneinfo.ZoneInfo "
+        "or a fixed offset"
+    )
+
+
+def _encode_decimal(value: Decimal) -> dict[str, str]:
+    if not value.is_finite():
+        raise _Refused(f"the decimal {value} cannot be stored")
+    return {"$decimal": str(value)}
+
+
+def _encode_datetime(value: datetime) -> dict[str, str]:
+    return {"$datetime": value.isoformat() + _zone_suffix(value.tzinfo)}
+
+
+def _encode_date(value: date) -> dict[str, str]:
+    return {"$date": value.isoformat()}
+
+
+def _encode_time(value: time) -> dict[str, str]:
+    return {"$time": value.isoformat() + _zone_suffix(value.tzinfo)}
+
+
+def _encode_timedelta(value: timedelta) -> dict[str, str]:
+    micros = (value.days * 86400 + value.seconds) * 1_000_000 + value.microseconds
+    sign = "-" if micros < 0 else ""
+    whole, fraction = divmod(abs(micros), 1_000_000)
+    text = f"{sign}{whole}.{fraction:06d}".rstrip("0").rstrip(".") if fraction else f"{sign}{whole}"
+    return {"$timedelta": text}
+
+
+_ENCODERS: dict[type, Callable[[Any], Any]] = {
+    Decimal: _encode_decimal,
+    datetime: _encode_datetime,
+    date: _encode_date,
+    time: _encode_time,
+    timedelta: _encode_timedelta,
+    tuple: _encode_list,
+}
+
+
+# --------------------------------------------------------------------------------------------------
+# Decoding
+
+
+def loads(text: str | bytes) -> Any:
+    """The value :func:`dumps` wrote."""
+    return _JSON_DECODER.decode(text if isinstance(text, str) else text.decode("utf-8"))
+
+
+def from_jsonable(obj: Any) -> Any:
+    """The value :func:`to_jsonable` produced ``obj`` from (``obj`` is not changed or shared)."""
+    kind = type(obj)
+    if kind is dict:
+        if len(obj) == 1:
+            ((key, item),) = obj.items()
+            item = item if type(item) in _PLAIN_OR_FLOAT else from_jsonable(item)
+            return _decode_member(key, item) if key.startswith("$") else {key: item}
+        if _PLAIN_OR_FLOAT.issuperset(map(type, obj.values())):
+            return dict(obj)
+        return {
+            key: item if type(item) in _PLAIN_OR_FLOAT else from_jsonable(item)
+            for key, item in obj.items()
+        }
+    if kind is list:
+        if _PLAIN_OR_FLOAT.issuperset(map(type, obj)):
+            return list(obj)
+        return [item if type(item) in _PLAIN_OR_FLOAT else from_jsonable(item) for item in obj]
+    return obj
+
+
+def _decode_object(obj: dict[str, Any]) -> Any:
+    """Turn one JSON object, whose members are already decoded, into its value."""
+    if len(obj) == 1:
+        ((key, payload),) = obj.items()
+        if key.startswith("$"):
+            return _decode_member(key, payload)
+    return obj
+
+
+def _decode_member(key: str, payload: Any) -> Any:
+    """The value of a one-member object ``{key: payload}`` whose key starts with ``$``."""
+    if key.startswith("$$"):
+        return {key[1:]: payload}
+    decoder = _DECODERS.get(key)
+    if decoder is None:
+        raise UnreadableValueError(
+            f"stored value has an unknown type tag {key!r}; is the module that registers it "
+            "imported?"
+        )
+    try:
+        return decoder(payload)
+    except (ValueError, TypeError, ArithmeticError, ZoneInfoNotFoundError) as exc:
+        raise UnreadableValueError(f"stored {key} value {payload!r} is malformed: {exc}") from None
+
+
+def _text(payload: object) -> str:
+    if type(payload) is not str:
+        raise TypeError(f"expected text, found {type(payload).__name__}")
+    return payload
+
+
+def _split_zone(text: str) -> tuple[str, ZoneInfo | None]:
+    if text.endswith("]"):
+        base, _, name = text[:-1].partition("[")
+        return base, ZoneInfo(name)
+    return text, None
+
+
+def _decode_decimal(payload: object) -> Decimal:
+    value = Decimal(_text(payload))
+    if not value.is_finite():
+        raise ValueError("not a finite number")
+    return value
+
+
+def _decode_datetime(payload: object) -> datetime:
+    text, zone = _split_zone(_text(payload))
+    value = datetime.fromisoformat(text)
+    if zone is None:
+        return value
+    if value.tzinfo is None:
+        return value.replace(tzinfo=zone)
+    offset = value.utcoffset()
+    try:
+        moved = value.astimezone(zone)
+    except OverflowError:  # within hours of year 1 or 9999
+        moved = None
+    if moved is not None and moved.utcoffset() == offset:
+        return moved  # same instant and offset: the same wall-clock time and fold
+    # A wall-clock time in a spring-forward gap, or the zone's rules changed since it was stored.
+    local = value.replace(tzinfo=zone)
+    for candidate in (local, local.replace(fold=1)):
+        if candidate.utcoffset() == offset:
+            return candidate
+    return moved or local  # keep the instant
+
+
+def _decode_date(payload: object) -> date:
+    return date.fromisoformat(_text(payload))
+
+
+def _decode_time(payload: object) -> time:
+    text, zone = _split_zone(_text(payload))
+    value = time.fromisoformat(text)
+    return value if zone is None else value.replace(tzinfo=zone)
+
+
+def _decode_timedelta(payload: object) -> timedelta:
+    text = _text(payload)
+    whole, dot, fraction = text.partition(".")
+    if not whole.lstrip("-").isdigit() or (dot and not (fraction.isdigit() and len(fraction) <= 6)):
+        raise ValueError("expected a number of seconds with at most 6 decimals")
+    micros = abs(int(whole)) * 1_000_000 + (int(fraction.ljust(6, "0")) if dot else 0)
+    return timedelta(microseconds=-micros if whole.startswith("-") else micros)
+
+
+_DECODERS: dict[str, Callable[[Any], Any]] = {
+    "$decimal": _decode_decimal,
+    "$datetime": _decode_datetime,
+    "$date": _decode_date,
+    "$time": _decode_time,
+    "$timedelta": _decode_timedelta,
+}
+_BUILTIN_TAGS = frozenset(_DECODERS)
+
+# Made once: json.dumps/json.loads with options build a new encoder/decoder on every call.
+_JSON_ENCODER = json.JSONEncoder(
+    ensure_ascii=False,
+    separators=(",", ":"),
+    allow_nan=False,
+    check_circular=False,  # to_jsonable has already refused cycles
+)
+_JSON_DECODER = json.JSONDecoder(object_hook=_decode_object)
+
+
+# --------------------------------------------------------------------------------------------------
+# Registry
+
+
+def register_type(
+    tag: str,
+    cls: type,
+    to_json: Callable[[Any], Any],
+    from_json: Callable[[Any], Any],
+) -> None:
+    """Let values of exactly ``cls`` be stored, as ``{"$<tag>": to_json(value)}``.
+
+    ``to_json`` returns any storable value (it is encoded in turn, so it may hold Decimals or
+    dates); ``from_json`` receives that value decoded and returns the object.  ``tag`` is a short
+    name such as ``"feel.ym_duration"`` (a leading ``$`` is optional).  Registering the same class
+    under the same tag again replaces the functions (a module reloaded); a tag or class already
+    used otherwise is refused.  Subclasses of ``cls`` are not covered.
+    """
+    name = tag.removeprefix("$")
+    if not name or name.startswith("$") or not all(c.isalnum() or c in "._-" for c in name):
+        raise ValueError(
+            f"a type tag must be a short name of letters, digits, '.', '_' or '-': {tag!r}"
+        )
+    key = "$" + name
+    if key in _BUILTIN_TAGS or cls in _BUILTIN_CLASSES:
+        raise ValueError(f"{tag!r} / {cls.__name__} is built in and cannot be registered")
+    registered = _REGISTERED.get(cls)
+    if key in _DECODERS and registered != key:
+        raise ValueError(f"the type tag {tag!r} is already registered for another class")
+    if registered is not None and registered != key:
+        raise ValueError(f"{cls.__name__} is already registered under the tag {registered!r}")
+
+    def encode(value: Any) -> dict[str, Any]:
+        return {key: _encode(to_json(value))}
+
+    _REGISTERED[cls] = key
+    _ENCODERS[cls] = encode
+    _DECODERS[key] = from_json
+
+
+_BUILTIN_CLASSES = frozenset(_ENCODERS) | _PLAIN_OR_FLOAT | {dict, list}
+_REGISTERED: dict[type, str] = {}
+
+
+def _register_feel_types() -> None:
+    """FEEL's years-and-months duration (``P1Y2M``) is a case variable like any other."""
+    from liucheng.expr.feel.values import YearsMonthsDuration
+
+    register_type("feel.ym_duration", YearsMonthsDuration, lambda v: v.months, YearsMonthsDuration)
+
+
+_register_feel_types()

@@ -1,0 +1,175 @@
+"""Serialisation of one case: dump -> load -> continue is indistinguishable from never stopping."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from liucheng import Clock, Engine, InstanceState, LiuchengError, UnknownProcessError
+
+from .conftest import MODELS, START
+from .steps import comparable_history, open_nodes, task_at
+
+Deploy = Callable[..., Engine]
+TWIN = MODELS / "test_dump_load_continue_matches_twin.bpmn"
+# Which task to complete next, and with what: the same script for both twins.
+SCRIPT: list[tuple[str, dict[str, Any]]] = [
+    ("finance", {"approved_by": "zhou"}),
+    ("security", {"cleared": False, "escort_by": "sun"}),
+    ("countersign", {}),
+    ("escort", {"escorted": True}),
+]
+
+
+def _twin_engine() -> Engine:
+    engine = Engine(clock=Clock.frozen(START))
+    engine.deploy(TWIN)
+    engine.register_service("book", lambda v: {"entry": f"L-{v['amount']}"})
+    return engine
+
+
+def _drive(engine: Engine, case_id: str, between: Callable[[str], None]) -> None:
+    for node, variables in SCRIPT:
+        between(case_id)
+        engine.complete(task_at(engine, case_id, node).id, variables)
+        engine.clock.advance(minutes=5)
+
+
+def test_dump_load_continue_matches_twin() -> None:
+    engine = _twin_engine()
+    start = {"days": 3, "rate": Decimal("12.50")}
+    plain = engine.start("twin", start)
+    stored = engine.start("twin", start)
+
+    def restore(case_id: str) -> None:
+        text = engine.dump(case_id)
+        json.loads(text)  # real JSON
+        engine.load(text)
+
+    _drive(engine, plain.id, lambda _: None)
+    engine.clock = Clock.frozen(START)  # the second twin lives through the same instants
+    _drive(engine, stored.id, restore)
+
+    a, b = engine.instance(plain.id), engine.instance(stored.id)
+    assert a.state is b.state is InstanceState.COMPLETED
+    assert comparable_history(engine, stored.id) == comparable_history(engine, plain.id)
+    assert [e.time for e in engine.history(stored.id)] == [e.time for e in engine.history(plain.id)]
+    assert engine.path(stored.id) == engine.path(plain.id)
+    assert b.variables == a.variables
+    assert a.variables["fee"] == Decimal("37.50")
+    assert a.variables["ledger_entry"] == "L-37.50"
+    assert "join" in engine.path(plain.id)
+
+
+def test_case_moves_to_another_engine_at_each_wait() -> None:
+    home = _twin_engine()
+    start = {"days": 1, "rate": Decimal("9.90")}
+    reference = home.start("twin", start)
+    _drive(home, reference.id, lambda _: None)
+
+    engines = [_twin_engine() for _ in range(len(SCRIPT) + 1)]
+    case = engines[0].start("twin", start)
+    for i, (node, variables) in enumerate(SCRIPT):
+        here, there = engines[i], engines[i + 1]
+        there.clock = Clock.frozen(here.clock.now())
+        there.load(here.dump(case.id))
+        assert open_nodes(there, case.id) == open_nodes(here, case.id)
+        there.complete(task_at(there, case.id, node).id, variables)
+        there.clock.advance(minutes=5)
+
+    last = engines[-1]
+    assert last.instance(case.id).state is InstanceState.COMPLETED
+    assert comparable_history(last, case.id) == comparable_history(home, reference.id)
+    assert last.instance(case.id).variables == home.instance(reference.id).variables
+
+
+def test_dump_is_stable() -> None:
+    engine = _twin_engine()
+    case = engine.start("twin", {"days": 2, "rate": Decimal("1.05")})
+    text = engine.dump(case.id)
+    engine.load(text)
+    assert engine.dump(case.id) == text
+
+    # Loading an older dump puts the case back where it was, open tasks included.
+    engine.complete(task_at(engine, case.id, "finance").id)
+    assert "finance" not in open_nodes(engine, case.id)
+    engine.load(text)
+    assert open_nodes(engine, case.id) == ["finance", "security"]
+    assert engine.dump(case.id) == text
+
+
+def test_completed_case_dumps_and_loads() -> None:
+    engine = _twin_engine()
+    case = engine.start("twin", {"days": 2, "rate": Decimal("1.05")})
+    _drive(engine, case.id, lambda _: None)
+    text = engine.dump(case.id)
+
+    other = _twin_engine()
+    restored = other.load(text)
+    assert restored.state is InstanceState.COMPLETED
+    assert restored.ended is not None
+    assert other.history(case.id) == engine.history(case.id)
+    assert other.tasks() == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "not json",
+        "[1, 2]",
+        "{}",
+        '{"format": 99}',
+        '{"format": "1"}',
+        '{"format": 1, "id": "x"}',
+    ],
+    ids=["empty", "not_json", "list", "no_format", "future_format", "text_format", "missing"],
+)
+def test_malformed_dump_raises(text: str) -> None:
+    engine = _twin_engine()
+    with pytest.raises(LiuchengError):
+        engine.load(text)
+    assert engine.instances() == []
+
+
+def test_corrupted_dump_raises() -> None:
+    engine = _twin_engine()
+    case = engine.start("twin", {"days": 2, "rate": Decimal("1.05")})
+    data = json.loads(engine.dump(case.id))
+
+    def changed(edit: Callable[[dict[str, Any]], None]) -> str:
+        copy = json.loads(json.dumps(data))
+        edit(copy)
+        return json.dumps(copy)
+
+    bad = {
+        "state": changed(lambda d: d.update(state="exploded")),
+        "token_shape": changed(lambda d: d.update(tokens=[["x"]])),
+        "decimal": changed(lambda d: d["scopes"][0][4].update(rate={"$decimal": "twelve"})),
+        "unknown_tag": changed(lambda d: d["scopes"][0][4].update(rate={"$money": "1"})),
+        "variables_not_object": changed(lambda d: d["scopes"][0].__setitem__(4, "text")),
+        "no_process_scope": changed(lambda d: d.update(scopes=[])),
+        "id_not_text": changed(lambda d: d.update(id=5)),
+        "no_start_time": changed(lambda d: d.update(started=None)),
+        "task_without_token": changed(lambda d: d["tasks"][0].update(token=999)),
+        "history_kind": changed(lambda d: d["history"][0].__setitem__(2, "exploded")),
+    }
+    other = _twin_engine()
+    for name, text in bad.items():
+        with pytest.raises(LiuchengError):
+            other.load(text)
+            pytest.fail(f"{name} loaded")
+    assert other.instances() == []
+
+
+def test_load_needs_the_process_deployed() -> None:
+    engine = _twin_engine()
+    case = engine.start("twin", {"days": 2, "rate": Decimal("1.05")})
+    empty = Engine()
+    with pytest.raises(UnknownProcessError):
+        empty.load(engine.dump(case.id))
+    assert empty.instances() == []
