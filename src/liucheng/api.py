@@ -13,13 +13,15 @@ case threw to the cases waiting for them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import operator
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
 from liucheng.bpmn.model import Definitions
@@ -58,13 +60,32 @@ from liucheng.errors import (
     UnknownTaskError,
 )
 from liucheng.expr import FEEL, PYTHON, language_name
+from liucheng.expr.clock import CLOCK
 
 F = TypeVar("F", bound=Callable[..., Any])
+_new_tuple = tuple.__new__
 
 
-@dataclass(frozen=True, slots=True)
-class Case:
-    """A snapshot of one case (process instance) after an operation."""
+def _step(method: F) -> F:
+    """Run an engine operation with expressions reading the engine's clock for ``now()``."""
+
+    @functools.wraps(method)
+    def wrapper(self: Engine, *args: Any, **kwargs: Any) -> Any:
+        token = CLOCK.set(self.clock.now)
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            CLOCK.reset(token)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class Case(NamedTuple):
+    """A snapshot of one case (process instance) after an operation.
+
+    Changing a snapshot changes nothing in the engine; its ``variables`` are a copy.  A named
+    tuple because every operation returns one: it is the cheapest snapshot Python can build.
+    """
 
     id: str
     process_id: str
@@ -144,6 +165,7 @@ class Engine:
         self.env.decisions[decision_id] = handler
 
     # == deployment =============================================================================
+    @_step
     def deploy(
         self,
         source: str | Path | bytes,
@@ -205,6 +227,7 @@ class Engine:
         return versions[version - 1]
 
     # == cases ==================================================================================
+    @_step
     def start(
         self,
         process_id: str,
@@ -280,18 +303,24 @@ class Engine:
             self._start_at(proc, node, message.variables, key)
 
     def _case(self, inst: Instance) -> Case:
-        return Case(
-            id=inst.id,
-            process_id=inst.process_id,
-            version=inst.version,
-            business_key=inst.business_key,
-            state=inst.state,
-            variables=dict(inst.variables),
-            active=tuple(sorted({t.node for t in inst.tokens.values()})),
-            incidents=tuple(inst.incidents.values()),
-            started=inst.started,
-            ended=inst.ended,
+        tokens = inst.tokens
+        if len(tokens) == 1:
+            active: tuple[str, ...] = tuple(t.node for t in tokens.values())
+        else:
+            active = tuple(sorted({t.node for t in tokens.values()}))
+        snapshot = (
+            inst.id,
+            inst.process_id,
+            inst.version,
+            inst.business_key,
+            inst.state,
+            dict(inst.variables),
+            active,
+            tuple(inst.incidents.values()) if inst.incidents else (),
+            inst.started,
+            inst.ended,
         )
+        return _new_tuple(Case, snapshot)
 
     def _get(self, instance_id: str) -> Instance:
         inst = self._instances.get(instance_id)
@@ -322,6 +351,7 @@ class Engine:
             if e.kind is HistoryKind.ELEMENT_COMPLETED and e.element is not None
         ]
 
+    @_step
     def cancel(self, instance_id: str) -> Case:
         """End a case from outside: every token, task and wait is removed."""
         inst = self._get(instance_id)
@@ -336,6 +366,7 @@ class Engine:
         run.record(HistoryKind.INSTANCE_TERMINATED)
         return self._finish(run)
 
+    @_step
     def set_variables(self, instance_id: str, variables: Mapping[str, Any]) -> Case:
         """Set process variables from outside (an operator fixing data before a retry)."""
         inst = self._active(instance_id)
@@ -369,15 +400,21 @@ class Engine:
             source: Iterable[UserTask] = self._get(instance).tasks.values()
         else:
             source = (t for i in self._instances.values() for t in i.tasks.values())
-        result = [
-            t
-            for t in source
-            if (assignee is None or t.assignee == assignee)
-            and (group is None or group in t.candidate_groups)
-            and (process is None or t.process_id == process)
-            and (user is None or t.assignee == user or user in t.candidate_users)
-        ]
-        result.sort(key=lambda t: (t.created, t.id))
+        if assignee is None and group is None and process is None and user is None:
+            result = list(source)
+        else:
+            result = [
+                t
+                for t in source
+                if (assignee is None or t.assignee == assignee)
+                and (group is None or group in t.candidate_groups)
+                and (process is None or t.process_id == process)
+                and (user is None or t.assignee == user or user in t.candidate_users)
+            ]
+        if len(result) > 1:
+            # Cases and their tasks are kept in creation order and the sort is stable, so tasks
+            # created at the same instant stay in the order they were created.
+            result.sort(key=_created)
         return result
 
     def task(self, task_id: str) -> UserTask:
@@ -386,6 +423,7 @@ class Engine:
             raise UnknownTaskError(f"no open task '{task_id}'")
         return self._instances[instance_id].tasks[task_id]
 
+    @_step
     def complete(self, task_id: str, variables: Mapping[str, Any] | None = None) -> Case:
         """Complete an open user task, setting ``variables`` first."""
         instance_id = self._task_index.get(task_id)
@@ -422,6 +460,7 @@ class Engine:
             if name in proc.message_starts
         ]
 
+    @_step
     def correlate(
         self,
         message: str,
@@ -488,6 +527,7 @@ class Engine:
             )
         return min(dues, default=None)
 
+    @_step
     def run_due_jobs(self) -> int:
         """Fire every timer that is due by the clock's now, earliest first; return how many."""
         fired = 0
@@ -534,6 +574,7 @@ class Engine:
         insts = [self._get(instance)] if instance else list(self._instances.values())
         return [(i.id, inc) for i in insts for inc in i.incidents.values()]
 
+    @_step
     def retry(self, instance_id: str, incident_id: int | None = None) -> Case:
         """Resolve incidents (one, or all of the case) by running their elements again."""
         inst = self._active(instance_id)
@@ -595,15 +636,22 @@ def _read_source(source: str | Path | bytes, name: str | None) -> tuple[bytes, s
         raise LiuchengError(f"{path}: cannot read the file: {exc.strerror}") from exc
 
 
+_created = operator.attrgetter("created")
+_SCALARS = frozenset({str, int, bool, type(None)})
+
+
 def _checked(variables: Mapping[str, Any] | None) -> dict[str, Any]:
     if not variables:
         return {}
-    if not isinstance(variables, Mapping):
+    if type(variables) is not dict and not isinstance(variables, Mapping):
         raise LiuchengError("variables must be a mapping of names to values")
     values: dict[str, Any] = {}
     for name, value in variables.items():
         if not isinstance(name, str) or not name:
             raise LiuchengError(f"variable names must be non-empty strings, not {name!r}")
+        if type(value) in _SCALARS:
+            values[name] = value  # immutable and stored as it is: nothing to copy
+            continue
         # Keep the value as storage would give it back: a copy the caller cannot change later,
         # tuples as lists.  A case in memory then behaves exactly like one stored and restored.
         values[name] = from_jsonable(to_jsonable(value, name))

@@ -54,8 +54,8 @@ def test_user_task_properties_camunda7(deploy: Deploy, persist: bool) -> None:
     literal = task_at(engine, case.id, "literal")
     assert literal.name == "Check the applicant"
     assert literal.assignee == "alice"
-    assert literal.candidate_groups == ["security", "reception"]
-    assert literal.candidate_users == ["bob", "carol"]
+    assert literal.candidate_groups == ("security", "reception")
+    assert literal.candidate_users == ("bob", "carol")
     assert literal.form_key == "forms/check.json"
     assert literal.due == START + timedelta(days=2)
     assert literal.priority == 70
@@ -65,8 +65,8 @@ def test_user_task_properties_camunda7(deploy: Deploy, persist: bool) -> None:
 
     computed = task_at(engine, case.id, "computed")
     assert computed.assignee == "wang"
-    assert computed.candidate_groups == ["facilities", "finance"]
-    assert computed.candidate_users == ["li", "zhao"]
+    assert computed.candidate_groups == ("facilities", "finance")
+    assert computed.candidate_users == ("li", "zhao")
     assert computed.form_key == "forms/approve.json"
     assert computed.due == deadline
     assert computed.priority == 30
@@ -87,8 +87,8 @@ def test_user_task_properties_zeebe(deploy: Deploy, persist: bool) -> None:
 
     literal = task_at(engine, case.id, "literal")
     assert literal.assignee == "dave"
-    assert literal.candidate_groups == ["gate"]
-    assert literal.candidate_users == ["erin"]
+    assert literal.candidate_groups == ("gate",)
+    assert literal.candidate_users == ("erin",)
     assert literal.form_key == "forms/vehicle.json"
     assert literal.due == datetime(2026, 3, 5, 17, 0, tzinfo=SHANGHAI)
     assert literal.priority == 20
@@ -98,8 +98,8 @@ def test_user_task_properties_zeebe(deploy: Deploy, persist: bool) -> None:
 
     computed = task_at(engine, case.id, "computed")
     assert computed.assignee == "gao"
-    assert computed.candidate_groups == ["gate", "security"]
-    assert computed.candidate_users == ["gao", "frank"]
+    assert computed.candidate_groups == ("gate", "security")
+    assert computed.candidate_users == ("gao", "frank")
     assert computed.form_key == "sign_off"
     assert computed.due == START + timedelta(hours=5)  # created an hour later, due 4 h after
     assert computed.priority == 90

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from liucheng.engine import timers
 from liucheng.engine.codec import check_storable
@@ -42,6 +43,13 @@ from liucheng.engine.state import (
     UserTask,
 )
 from liucheng.errors import BpmnError, ExpressionError, LiuchengError
+from liucheng.expr import Script
+
+_new_tuple = tuple.__new__
+_STARTED = HistoryKind.ELEMENT_STARTED
+_COMPLETED = HistoryKind.ELEMENT_COMPLETED
+_FLOW_TAKEN = HistoryKind.FLOW_TAKEN
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # the demo organisation's zone, when none is configured
 
 ServiceHandler = Callable[[dict[str, Any]], Mapping[str, Any] | Any]
 DecisionHandler = Callable[[dict[str, Any]], Any]
@@ -107,7 +115,12 @@ class Run:
         detail: str | None = None,
     ) -> None:
         h = self.history
-        h.append(HistoryEvent(len(h) + 1, self.now, kind, element, token, variables, detail))
+        # tuple.__new__ skips the named tuple's Python-level constructor: this is the hot path.
+        h.append(
+            _new_tuple(
+                HistoryEvent, (len(h) + 1, self.now, kind, element, token, variables, detail)
+            )
+        )
 
     # == variables ==============================================================================
     def view(self, tok: Token) -> Mapping[str, Any]:
@@ -127,8 +140,13 @@ class Run:
             sid = scope.parent
         return ChainMap(*chain) if len(chain) > 1 else chain[0]
 
-    def set_variables(self, sid: int, values: Mapping[str, Any], element: str | None) -> None:
-        """Set each variable where it already lives, else on the process scope."""
+    def set_variables(
+        self, sid: int, values: Mapping[str, Any], element: str | None, *, owned: bool = False
+    ) -> None:
+        """Set each variable where it already lives, else on the process scope.
+
+        ``owned`` says ``values`` is a dict nobody else holds, so history may keep it as it is.
+        """
         if not values:
             return
         scopes = self.inst.scopes
@@ -140,7 +158,8 @@ class Run:
                     scope.variables[name] = value
                     break
                 s = scope.parent
-        self.record(HistoryKind.VARIABLES_CHANGED, element, variables=dict(values))
+        recorded = values if owned and type(values) is dict else dict(values)
+        self.record(HistoryKind.VARIABLES_CHANGED, element, variables=recorded)
 
     def delete_variables(self, sid: int, names: list[str], element: str | None) -> None:
         scopes = self.inst.scopes
@@ -179,7 +198,10 @@ class Run:
                 return
 
     def enter(self, tok: Token, node: Node) -> None:
-        self.record(HistoryKind.ELEMENT_STARTED, node.id, tok.id)
+        h = self.history  # ``record`` inlined: this runs for every element a token enters
+        h.append(
+            _new_tuple(HistoryEvent, (len(h) + 1, self.now, _STARTED, node.id, tok.id, None, None))
+        )
         if node.inputs and node.behaviour != "sub":
             values = self.evaluate_mappings(tok, node, node.inputs, self.view(tok))
             if values is None:
@@ -190,7 +212,9 @@ class Run:
         self.execute(tok, node)
 
     def execute(self, tok: Token, node: Node) -> None:
-        getattr(self, "do_" + node.behaviour)(tok, node)
+        if node.pre_script is not None and not self.apply_script(tok, node, node.pre_script):
+            return
+        _BEHAVIOURS[node.behaviour](self, tok, node)
 
     def evaluate_mappings(
         self,
@@ -229,6 +253,8 @@ class Run:
         flows: list[Flow] | tuple[Flow, ...] | None,
         view: Mapping[str, Any] | None,
     ) -> None:
+        if node.post_script is not None and not self.apply_script(tok, node, node.post_script):
+            return
         if node.outputs:
             values = self.evaluate_mappings(
                 tok, node, node.outputs, view if view is not None else self.view(tok)
@@ -245,7 +271,12 @@ class Run:
             flows = self.select_flows(tok, node)
             if flows is None:
                 return
-        self.record(HistoryKind.ELEMENT_COMPLETED, node.id, tok.id)
+        h = self.history  # ``record`` inlined: this runs for every element a token leaves
+        h.append(
+            _new_tuple(
+                HistoryEvent, (len(h) + 1, self.now, _COMPLETED, node.id, tok.id, None, None)
+            )
+        )
         self.leaving = False
         if not flows:
             self.consume(tok)
@@ -276,8 +307,13 @@ class Run:
 
     def take(self, tok: Token, flows: list[Flow] | tuple[Flow, ...]) -> None:
         first = True
+        h = self.history
         for flow in flows:
-            self.record(HistoryKind.FLOW_TAKEN, flow.id, tok.id)
+            h.append(
+                _new_tuple(
+                    HistoryEvent, (len(h) + 1, self.now, _FLOW_TAKEN, flow.id, tok.id, None, None)
+                )
+            )
             if first:
                 first = False
                 tok.node = flow.target
@@ -370,23 +406,23 @@ class Run:
     def do_user(self, tok: Token, node: Node) -> None:
         view = self.view(tok)
         try:
+            inst = self.inst
+            # Positional arguments, in UserTask's field order: this runs once per user task.
             task = UserTask(
-                id=f"{self.inst.id}.{self.inst.new_id()}",
-                instance_id=self.inst.id,
-                token=tok.id,
-                node=node.id,
-                name=node.name,
-                created=self.now,
-                assignee=_text(node.assignee(view)) if node.assignee else None,
-                candidate_groups=_names(node.candidate_groups(view))
-                if node.candidate_groups
-                else [],
-                candidate_users=_names(node.candidate_users(view)) if node.candidate_users else [],
-                form_key=node.form_key,
-                due=self.due_date(node, view) if node.due else None,
-                priority=int(node.priority(view)) if node.priority else 50,
-                process_id=self.proc.id,
-                business_key=self.inst.business_key,
+                f"{inst.id}.{inst.new_id()}",
+                inst.id,
+                tok.id,
+                node.id,
+                node.name,
+                self.now,
+                _text(node.assignee(view)) if node.assignee else None,
+                _names(node.candidate_groups(view)) if node.candidate_groups else (),
+                _names(node.candidate_users(view)) if node.candidate_users else (),
+                node.form_key,
+                self.due_date(node, view) if node.due else None,
+                int(node.priority(view)) if node.priority else 50,
+                self.proc.id,
+                inst.business_key,
             )
         except (ExpressionError, ValueError, TypeError) as exc:
             self.incident(tok, node, "expression", f"cannot create the task: {exc}")
@@ -407,18 +443,18 @@ class Run:
 
     @property
     def tz(self) -> tzinfo:
-        from zoneinfo import ZoneInfo
-
-        return self.env.timezone or ZoneInfo("Asia/Shanghai")
+        return self.env.timezone or SHANGHAI
 
     def complete_task(self, task: UserTask, variables: Mapping[str, Any]) -> None:
         tok = self.tokens[task.token]
         node = self.proc.nodes[task.node]
         del self.inst.tasks[task.id]
-        self.record(
-            HistoryKind.TASK_COMPLETED, node.id, tok.id, dict(variables) or None, detail=task.id
-        )
-        self.set_variables(tok.local if tok.local is not None else tok.scope, variables, node.id)
+        # ``variables`` is the engine's own copy (the API checked and copied the caller's), so
+        # both history events may share it; nothing ever changes a recorded dict.
+        owned = variables if type(variables) is dict else dict(variables)
+        self.record(HistoryKind.TASK_COMPLETED, node.id, tok.id, owned or None, detail=task.id)
+        scope = tok.local if tok.local is not None else tok.scope
+        self.set_variables(scope, owned, node.id, owned=True)
         self.leave(tok, node)
         self.drain()
 
@@ -494,17 +530,25 @@ class Run:
     def do_script(self, tok: Token, node: Node) -> None:
         if node.script is None:
             self.run_expression(tok, node)
-            return
+        elif self.apply_script(tok, node, node.script):
+            self.leave(tok, node)
+
+    def apply_script(self, tok: Token, node: Node, script: Script) -> bool:
+        """Run a Python-dialect script on a copy of the visible variables, then store what changed.
+
+        The script works on deep copies of lists and dicts, so a failure changes nothing and
+        changes made in place are still seen.  Returns False (with an incident) on failure.
+        """
         view = self.view(tok)
         before = dict(view)
         work = {
             k: (copy.deepcopy(v) if isinstance(v, list | dict) else v) for k, v in before.items()
         }
         try:
-            node.script(work)
+            script(work)
         except ExpressionError as exc:
             self.incident(tok, node, "script", str(exc.at_element(node.id)))
-            return
+            return False
         changed = {
             k: v
             for k, v in work.items()
@@ -519,11 +563,11 @@ class Run:
                 check_storable(value, name)
         except LiuchengError as exc:
             self.incident(tok, node, "script", f"element '{node.id}': {exc}")
-            return
+            return False
         self.set_variables(sid, changed, node.id)
         if removed:
             self.delete_variables(sid, removed, node.id)
-        self.leave(tok, node)
+        return True
 
     def do_rule(self, tok: Token, node: Node) -> None:
         assert node.decision is not None
@@ -766,6 +810,8 @@ class Run:
         """Fire every inclusive join that no other token of its scope can still reach.
 
         Each token merged into the join records it as completed (see ``merge``)."""
+        if not self.proc.has_inclusive_joins:
+            return False
         nodes = self.proc.nodes
         waiting: dict[tuple[str, int], list[Token]] = {}
         for tok in self.tokens.values():
@@ -946,9 +992,15 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def _names(value: Any) -> list[str]:
+def _names(value: Any) -> tuple[str, ...]:
     if value is None:
-        return []
+        return ()
     if isinstance(value, list | tuple):
-        return [str(v) for v in value]
-    return [part.strip() for part in str(value).split(",") if part.strip()]
+        return tuple(str(v) for v in value)
+    return tuple(part.strip() for part in str(value).split(",") if part.strip())
+
+
+#: Behaviour name -> the ``Run.do_*`` method that implements it, looked up once per element.
+_BEHAVIOURS: dict[str, Callable[[Run, Token, Node], None]] = {
+    name[3:]: method for name, method in vars(Run).items() if name.startswith("do_")
+}

@@ -75,6 +75,8 @@ class Node:
     service: str | None = None
     result_variable: str | None = None
     script: Script | None = None
+    pre_script: Script | None = None  # SpiffWorkflow preScript: runs before the element
+    post_script: Script | None = None  # SpiffWorkflow postScript: runs as it completes
     expression: Evaluator | None = None
     decision: str | None = None
     assignee: Evaluator | None = None
@@ -105,6 +107,7 @@ class CompiledProcess:
     timer_starts: tuple[str, ...] = ()
     message_starts: dict[str, str] = field(default_factory=dict)  # message name -> start event
     content_hash: str = ""
+    has_inclusive_joins: bool = False  # lets the executor skip the join check entirely
 
 
 def _behaviour(node: FlowNode) -> str:
@@ -263,6 +266,8 @@ class _Compiler:
             (m.target, self.value(m.source, fn) or _constant(None)) for m in fn.outputs
         )
         node.result_variable = props.get("result_variable") or None
+        node.pre_script = self.spiff_script(props.get("pre_script"), fn)
+        node.post_script = self.spiff_script(props.get("post_script"), fn)
         if fn.event_definitions:
             self.compile_event(node, fn, fn.event_definitions[0])
         if fn.tag == "boundaryEvent":
@@ -293,6 +298,16 @@ class _Compiler:
             if node.start is None and not fn.triggered_by_event:
                 self.issue("subprocess has no none start event", fn)
         return node
+
+    def spiff_script(self, text: str | None, fn: FlowNode) -> Script | None:
+        """SpiffWorkflow's pre- and post-scripts are always Python, whatever the file's default."""
+        if text is None or not text.strip():
+            return None
+        try:
+            return compile_script(text, PYTHON)
+        except ExpressionError as exc:
+            self.issue(str(exc.at_element(fn.id)), fn)
+            return None
 
     def compile_script(self, node: Node, fn: FlowNode) -> None:
         if fn.properties.get("expression"):  # zeebe:script: a FEEL expression with a result
@@ -454,6 +469,9 @@ def compile_process(
         else:
             compiler.issue(f"start events with a {fn.event_kind} trigger are not supported yet", fn)
     compiled.timer_starts = tuple(timer_starts)
+    compiled.has_inclusive_joins = any(
+        n.behaviour == "or" and len(n.incoming) > 1 for n in compiler.nodes.values()
+    )
     if start is None and not timer_starts and not compiled.message_starts:
         compiler.issue("process has no start event", None)
     if compiler.issues:

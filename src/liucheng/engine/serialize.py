@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from liucheng.engine.codec import from_jsonable, to_jsonable
@@ -34,44 +34,83 @@ FORMAT = 1
 _MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
 
-def _t(value: datetime | None) -> Any:
-    """Times go through the codec, which keeps a zone's name and not just its offset."""
-    return to_jsonable(value) if value is not None else None
+class _TimeTable:
+    """Each distinct time of a case is written once; events refer to it by index.
+
+    A case's history holds dozens of events and all events of one step share one time, so
+    this makes the stored text smaller and the round trip faster.  Times in UTC (everything
+    the engine's clock produces) are stored as plain ISO text; any other zone goes through the
+    codec, which keeps a zone's name and not just its offset.
+    """
+
+    __slots__ = ("index", "values")
+
+    def __init__(self) -> None:
+        self.index: dict[tuple[datetime, Any], int] = {}
+        self.values: list[Any] = []
+
+    def ref(self, value: datetime | None) -> int | None:
+        if value is None:
+            return None
+        key = (value, value.tzinfo)  # equal instants in different zones stay apart
+        found = self.index.get(key)
+        if found is None:
+            found = self.index[key] = len(self.values)
+            self.values.append(
+                value.isoformat() if value.tzinfo is UTC else to_jsonable(value, "time")
+            )
+        return found
 
 
-def _dt(value: Any) -> datetime | None:
-    if value is None:
+def _read_times(stored: Any) -> list[datetime]:
+    if not isinstance(stored, list):
+        raise ValueError("the time table must be a list")
+    times = []
+    for item in stored:
+        value = datetime.fromisoformat(item) if isinstance(item, str) else from_jsonable(item)
+        if not isinstance(value, datetime):
+            raise ValueError(f"expected a stored date-time, found {item!r}")
+        if value.tzinfo is None:
+            raise ValueError(f"stored times must carry a zone: {item!r}")
+        times.append(value)
+    return times
+
+
+def _at(times: list[datetime], ref: Any) -> datetime | None:
+    if ref is None:
         return None
-    result = from_jsonable(value)
-    if not isinstance(result, datetime):
-        raise ValueError(f"expected a stored date-time, found {value!r}")
-    return result
+    if type(ref) is not int or not 0 <= ref < len(times):
+        raise ValueError(f"time reference {ref!r} is not in the time table")
+    return times[ref]
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
-
-def _when(value: Any) -> datetime:
+def _when(times: list[datetime], ref: Any) -> datetime:
     """A time that must be present."""
-    result = _dt(value)
+    result = _at(times, ref)
     if result is None:
         raise ValueError("a required time is missing")
     return result
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_KINDS = {k.value: k for k in HistoryKind}
+
+
 def instance_to_dict(inst: Instance) -> dict[str, Any]:
-    return {
+    times = _TimeTable()
+    t = times.ref
+    data = {
         "format": FORMAT,
         "id": inst.id,
         "process_id": inst.process_id,
         "version": inst.version,
         "business_key": inst.business_key,
-        "started": _t(inst.started),
+        "started": t(inst.started),
         "state": inst.state.value,
-        "ended": _t(inst.ended),
+        "ended": t(inst.ended),
         "next_id": inst.next_id,
         "tokens": [
-            [t.id, t.node, t.scope, t.state.value, t.via, t.local] for t in inst.tokens.values()
+            [k.id, k.node, k.scope, k.state.value, k.via, k.local] for k in inst.tokens.values()
         ],
         "scopes": [
             [s.id, s.parent, s.node, s.token, to_jsonable(s.variables)]
@@ -79,33 +118,33 @@ def instance_to_dict(inst: Instance) -> dict[str, Any]:
         ],
         "tasks": [
             {
-                "id": t.id,
-                "token": t.token,
-                "node": t.node,
-                "name": t.name,
-                "created": _t(t.created),
-                "assignee": t.assignee,
-                "candidate_groups": t.candidate_groups,
-                "candidate_users": t.candidate_users,
-                "form_key": t.form_key,
-                "due": _t(t.due),
-                "priority": t.priority,
+                "id": k.id,
+                "token": k.token,
+                "node": k.node,
+                "name": k.name,
+                "created": t(k.created),
+                "assignee": k.assignee,
+                "candidate_groups": k.candidate_groups,
+                "candidate_users": k.candidate_users,
+                "form_key": k.form_key,
+                "due": t(k.due),
+                "priority": k.priority,
             }
-            for t in inst.tasks.values()
+            for k in inst.tasks.values()
         ],
         "subscriptions": [
-            [s.id, s.kind.value, s.node, s.token, s.message, s.key, _t(s.due), s.cycle, s.fired]
+            [s.id, s.kind.value, s.node, s.token, s.message, s.key, t(s.due), s.cycle, s.fired]
             for s in inst.subscriptions.values()
         ],
         "incidents": [
-            [i.id, i.token, i.node, i.kind, i.message, _t(i.created), i.leaving]
+            [i.id, i.token, i.node, i.kind, i.message, t(i.created), i.leaving]
             for i in inst.incidents.values()
         ],
         "history": [
             [
                 e.seq,
-                _t(e.time),
-                e.kind.value,
+                t(e.time),
+                e.kind,  # a StrEnum member is already text to the JSON encoder
                 e.element,
                 e.token,
                 to_jsonable(e.variables) if e.variables is not None else None,
@@ -114,6 +153,8 @@ def instance_to_dict(inst: Instance) -> dict[str, Any]:
             for e in inst.history
         ],
     }
+    data["times"] = times.values
+    return data
 
 
 def instance_to_json(inst: Instance) -> str:
@@ -127,15 +168,15 @@ def instance_from_dict(data: dict[str, Any]) -> Instance:
     while version < FORMAT:
         data = _MIGRATIONS[version](data)
         version += 1
-    started = _when(data["started"])
+    times = _read_times(data["times"])
     inst = Instance(
         id=data["id"],
         process_id=data["process_id"],
         version=data["version"],
         business_key=data["business_key"],
-        started=started,
+        started=_when(times, data["started"]),
         state=InstanceState(data["state"]),
-        ended=_dt(data["ended"]),
+        ended=_at(times, data["ended"]),
         next_id=data["next_id"],
     )
     for tid, node, scope, state, via, local in data["tokens"]:
@@ -143,43 +184,42 @@ def instance_from_dict(data: dict[str, Any]) -> Instance:
     for sid, parent, node, token, variables in data["scopes"]:
         inst.scopes[sid] = ScopeState(sid, parent, node, token, from_jsonable(variables))
     for t in data["tasks"]:
-        created = _when(t["created"])
         inst.tasks[t["id"]] = UserTask(
             id=t["id"],
             instance_id=inst.id,
             token=t["token"],
             node=t["node"],
             name=t["name"],
-            created=created,
+            created=_when(times, t["created"]),
             assignee=t["assignee"],
-            candidate_groups=list(t["candidate_groups"]),
-            candidate_users=list(t["candidate_users"]),
+            candidate_groups=tuple(t["candidate_groups"]),
+            candidate_users=tuple(t["candidate_users"]),
             form_key=t["form_key"],
-            due=_dt(t["due"]),
+            due=_at(times, t["due"]),
             priority=t["priority"],
             process_id=inst.process_id,
             business_key=inst.business_key,
         )
     for sid, kind, node, token, message, key, due, cycle, fired in data["subscriptions"]:
         inst.subscriptions[sid] = Subscription(
-            sid, SubscriptionKind(kind), node, token, message, key, _dt(due), cycle, fired
+            sid, SubscriptionKind(kind), node, token, message, key, _at(times, due), cycle, fired
         )
     for iid, token, node, kind, message, created, leaving in data["incidents"]:
-        when = _when(created)
+        when = _when(times, created)
         inst.incidents[iid] = Incident(iid, token, node, kind, message, when, leaving)
+    history = inst.history
+    new_event = tuple.__new__
     for seq, time, kind, element, token, variables, detail in data["history"]:
-        when = _when(time)
-        inst.history.append(
-            HistoryEvent(
-                seq,
-                when,
-                HistoryKind(kind),
-                element,
-                token,
-                from_jsonable(variables) if variables is not None else None,
-                detail,
-            )
+        event = (
+            seq,
+            _when(times, time),
+            _KINDS[kind],
+            element,
+            token,
+            from_jsonable(variables) if variables is not None else None,
+            detail,
         )
+        history.append(new_event(HistoryEvent, event))
     _check_references(inst)
     return inst
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class HistoryKind(enum.StrEnum):
@@ -81,8 +81,8 @@ class UserTask:
     name: str | None
     created: datetime
     assignee: str | None = None
-    candidate_groups: list[str] = field(default_factory=list)
-    candidate_users: list[str] = field(default_factory=list)
+    candidate_groups: tuple[str, ...] = ()
+    candidate_users: tuple[str, ...] = ()
     form_key: str | None = None
     due: datetime | None = None
     priority: int = 50
@@ -125,8 +125,13 @@ class Incident:
     leaving: bool = False  # raised while leaving the element: a retry only leaves it again
 
 
-@dataclass(slots=True)
-class HistoryEvent:
+class HistoryEvent(NamedTuple):
+    """One thing that happened to a case.
+
+    A named tuple rather than a dataclass: cases record dozens of these per step, and a tuple is
+    the cheapest object Python makes.
+    """
+
     seq: int
     time: datetime
     kind: HistoryKind

@@ -53,6 +53,7 @@ ISO text that parses back to an equal value, so both can be stored as text.
 from __future__ import annotations
 
 import calendar
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -239,6 +240,7 @@ def _exact_duration(delta: timedelta) -> Duration:
     return Duration(hours=hours, minutes=minutes, seconds=Decimal(rest).scaleb(-6).normalize())
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_duration(text: str) -> Duration:
     """Read an ISO 8601 duration: ``P3D``, ``PT5M``, ``P1Y2M10DT2H30M``, ``P2W``, ``PT0.5S``."""
     text, start, end = _bounds(text, "timer duration")
@@ -349,6 +351,7 @@ def _parse_duration(text: str, i: int, end: int) -> Duration:
 # Date-times
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_time_date(text: str, tz: tzinfo) -> datetime:
     """Read an ISO 8601 date-time; without an offset it is a wall-clock time in ``tz``.
 
@@ -611,6 +614,7 @@ def _require_aware(dt: datetime, name: str) -> None:
         raise ValueError(f"{name} must be a timezone-aware datetime")
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_cycle(text: str, tz: tzinfo) -> Cycle:
     """Read an ISO 8601 repeating interval: ``R5/PT10M``, ``R/<start>/P1D``, ``R/P1D/<end>``, ...
 

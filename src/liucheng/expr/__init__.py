@@ -10,9 +10,7 @@ Every evaluator is compiled once and cached; none of them ever hands text to ``e
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from datetime import datetime
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from liucheng.errors import ExpressionError
@@ -109,22 +107,3 @@ def compile_value(text: str, language: str) -> Evaluator:
     if language == PYTHON:
         return compile_expression(text, PYTHON)
     return _constant(text)
-
-
-@contextmanager
-def evaluation_clock(clock: Callable[[], datetime]) -> Iterator[None]:
-    """Make ``now()`` in FEEL and ``datetime.now()`` in Python scripts read ``clock`` for a block.
-
-    The engine wraps every step in this, so expressions see the same "now" as its timers and
-    history, including a test clock that has been advanced.
-    """
-    from liucheng.expr.feel import clock as feel_clock
-    from liucheng.expr.python_dialect import builtins as python_builtins
-
-    feel_token = feel_clock.set_clock(clock)
-    python_token = python_builtins.set_clock(clock)
-    try:
-        yield
-    finally:
-        python_builtins.reset_clock(python_token)
-        feel_clock.reset_clock(feel_token)

@@ -11,12 +11,9 @@ import threading
 from collections.abc import Callable
 from contextvars import ContextVar, Token
 
+from liucheng.expr.clock import CLOCK, utc_now
 
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-_clock: ContextVar[Callable[[], dt.datetime]] = ContextVar("liucheng_feel_clock", default=_utc_now)
+_clock: ContextVar[Callable[[], dt.datetime]] = CLOCK  # shared: see liucheng/expr/clock.py
 _local = threading.local()
 
 
@@ -25,7 +22,7 @@ def set_clock(clock: Callable[[], dt.datetime] | None) -> Token[Callable[[], dt.
 
     Returns a token for ``reset_clock``, to undo the change.
     """
-    return _clock.set(clock or _utc_now)
+    return _clock.set(clock or utc_now)
 
 
 def reset_clock(token: Token[Callable[[], dt.datetime]]) -> None:

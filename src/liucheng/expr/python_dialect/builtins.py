@@ -26,6 +26,9 @@ from decimal import (
 )
 from typing import Any
 
+# --- the clock -------------------------------------------------------------------------------
+from liucheng.expr.clock import CLOCK
+
 from .attributes import check_strftime
 from .callables import SafeFunction, SafeType, unwrap_key
 from .limits import (
@@ -36,16 +39,10 @@ from .limits import (
     guard_decimal_size,
 )
 
-# --- the clock -------------------------------------------------------------------------------
-
 Clock = Callable[[], datetime]
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-_clock: ContextVar[Clock] = ContextVar("liucheng_python_dialect_clock", default=_utc_now)
+_clock: ContextVar[Clock] = CLOCK  # shared with FEEL: see liucheng/expr/clock.py
 
 
 def set_clock(clock: Clock) -> Token[Clock]:
