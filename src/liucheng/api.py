@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import operator
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -140,6 +141,10 @@ class Engine:
         self._task_index: dict[str, str] = {}  # task id -> instance id
         self._keys: dict[tuple[str, str], str] = {}  # (process id, business key) -> instance id
         self._start_timers: list[_StartTimer] = []
+        # Case ids: a random prefix per engine and a counter.  Unique across engines and
+        # processes like a UUID, without a system call for randomness on every start.
+        self._id_prefix = uuid.uuid4().hex[:16]
+        self._id_counter = itertools.count(1)
 
     # == handlers ===============================================================================
     def register_service(self, name: str, handler: ServiceHandler) -> None:
@@ -257,7 +262,7 @@ class Engine:
                 f"process '{proc.id}' already has a case with business key '{business_key}'"
             )
         now = self.clock.now()
-        inst = Instance(uuid.uuid4().hex, proc.id, proc.version, business_key, now)
+        inst = Instance(self._new_case_id(), proc.id, proc.version, business_key, now)
         inst.scopes[0] = ScopeState(0, None)
         self._instances[inst.id] = inst
         if business_key is not None:
@@ -269,6 +274,9 @@ class Engine:
         run.schedule(run.new_token(start_node, 0))
         run.drain()
         return self._finish(run)
+
+    def _new_case_id(self) -> str:
+        return f"{self._id_prefix}{next(self._id_counter):08x}"
 
     def _finish(self, run: Run) -> Case:
         """Index the tasks a step created or ended, then deliver the messages it threw."""
@@ -341,14 +349,15 @@ class Engine:
         ]
 
     def history(self, instance_id: str) -> list[HistoryEvent]:
-        return list(self._get(instance_id).history)
+        return self._get(instance_id).events()
 
     def path(self, instance_id: str) -> list[str]:
         """The elements the case completed, in order (a short form of its history)."""
+        completed = HistoryKind.ELEMENT_COMPLETED.value
         return [
-            e.element
-            for e in self._get(instance_id).history
-            if e.kind is HistoryKind.ELEMENT_COMPLETED and e.element is not None
+            element
+            for _, _, kind, element, *_ in self._get(instance_id).history
+            if kind == completed and element is not None
         ]
 
     @_step

@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,7 +31,6 @@ from liucheng.engine import timers
 from liucheng.engine.codec import check_storable
 from liucheng.engine.graph import CompiledProcess, Flow, Node
 from liucheng.engine.state import (
-    HistoryEvent,
     HistoryKind,
     Incident,
     Instance,
@@ -45,10 +45,15 @@ from liucheng.engine.state import (
 from liucheng.errors import BpmnError, ExpressionError, LiuchengError
 from liucheng.expr import Script
 
-_new_tuple = tuple.__new__
-_STARTED = HistoryKind.ELEMENT_STARTED
-_COMPLETED = HistoryKind.ELEMENT_COMPLETED
-_FLOW_TAKEN = HistoryKind.FLOW_TAKEN
+_TEXT = {kind: kind.value for kind in HistoryKind}
+_NO_VARIABLES: Mapping[str, Any] = MappingProxyType({})
+_NO_MESSAGES: list[Any] = []  # shared and never appended to: see ``publish``
+_STARTED: str = HistoryKind.ELEMENT_STARTED.value
+_COMPLETED: str = HistoryKind.ELEMENT_COMPLETED.value
+_FLOW_TAKEN: str = HistoryKind.FLOW_TAKEN.value
+_CHANGED: str = HistoryKind.VARIABLES_CHANGED.value
+_TASK_CREATED: str = HistoryKind.TASK_CREATED.value
+_TASK_COMPLETED: str = HistoryKind.TASK_COMPLETED.value
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # the demo organisation's zone, when none is configured
 
 ServiceHandler = Callable[[dict[str, Any]], Mapping[str, Any] | Any]
@@ -83,7 +88,6 @@ class Run:
         "env",
         "history",
         "inst",
-        "leaving",
         "now",
         "outbox",
         "proc",
@@ -99,8 +103,7 @@ class Run:
         self.inst = inst
         self.now = now
         self.agenda: deque[int] = deque()
-        self.outbox: list[OutgoingMessage] = []
-        self.leaving = False  # set while ``leave`` runs, so incidents know their phase
+        self.outbox: list[OutgoingMessage] = _NO_MESSAGES  # replaced by a list on first send
         self.tokens = inst.tokens
         self.history = inst.history
         self.tasks_before = tuple(inst.tasks)  # so the caller can tell which tasks ended
@@ -115,12 +118,8 @@ class Run:
         detail: str | None = None,
     ) -> None:
         h = self.history
-        # tuple.__new__ skips the named tuple's Python-level constructor: this is the hot path.
-        h.append(
-            _new_tuple(
-                HistoryEvent, (len(h) + 1, self.now, kind, element, token, variables, detail)
-            )
-        )
+        # A plain tuple with the kind as text: see ``Instance.history`` for why.
+        h.append((len(h) + 1, self.now, _TEXT[kind], element, token, variables, detail))
 
     # == variables ==============================================================================
     def view(self, tok: Token) -> Mapping[str, Any]:
@@ -159,7 +158,8 @@ class Run:
                     break
                 s = scope.parent
         recorded = values if owned and type(values) is dict else dict(values)
-        self.record(HistoryKind.VARIABLES_CHANGED, element, variables=recorded)
+        h = self.history  # ``record`` inlined: once per task completion and handler result
+        h.append((len(h) + 1, self.now, _CHANGED, element, None, recorded, None))
 
     def delete_variables(self, sid: int, names: list[str], element: str | None) -> None:
         scopes = self.inst.scopes
@@ -194,14 +194,12 @@ class Run:
                 if tok is None or tok.state is not TokenState.READY:
                     continue
                 self.enter(tok, nodes[tok.node])
-            if not self.fire_inclusive_joins():
+            if not self.proc.has_inclusive_joins or not self.fire_inclusive_joins():
                 return
 
     def enter(self, tok: Token, node: Node) -> None:
         h = self.history  # ``record`` inlined: this runs for every element a token enters
-        h.append(
-            _new_tuple(HistoryEvent, (len(h) + 1, self.now, _STARTED, node.id, tok.id, None, None))
-        )
+        h.append((len(h) + 1, self.now, _STARTED, node.id, tok.id, None, None))
         if node.inputs and node.behaviour != "sub":
             values = self.evaluate_mappings(tok, node, node.inputs, self.view(tok))
             if values is None:
@@ -209,7 +207,10 @@ class Run:
             local = ScopeState(self.inst.new_id(), tok.scope, node.id, tok.id, values)
             self.inst.scopes[local.id] = local
             tok.local = local.id
-        self.execute(tok, node)
+        if node.pre_script is None:
+            _BEHAVIOURS[node.behaviour](self, tok, node)
+        else:
+            self.execute(tok, node)
 
     def execute(self, tok: Token, node: Node) -> None:
         if node.pre_script is not None and not self.apply_script(tok, node, node.pre_script):
@@ -222,13 +223,15 @@ class Run:
         node: Node,
         mappings: tuple[tuple[str, Callable[[Mapping[str, Any]], Any]], ...],
         view: Mapping[str, Any],
+        *,
+        leaving: bool = False,
     ) -> dict[str, Any] | None:
         values: dict[str, Any] = {}
         try:
             for target, evaluate in mappings:
                 values[target] = evaluate(view)
         except ExpressionError as exc:
-            self.incident(tok, node, "expression", str(exc.at_element(node.id)))
+            self.incident(tok, node, "expression", str(exc.at_element(node.id)), leaving)
             return None
         return values
 
@@ -239,25 +242,22 @@ class Run:
         flows: list[Flow] | tuple[Flow, ...] | None = None,
         view: Mapping[str, Any] | None = None,
     ) -> None:
-        """Complete ``node`` for ``tok`` and send it along its outgoing flows."""
-        self.leaving = True
-        try:
-            self._leave(tok, node, flows, view)
-        finally:
-            self.leaving = False
+        """Complete ``node`` for ``tok`` and send it along its outgoing flows.
 
-    def _leave(
-        self,
-        tok: Token,
-        node: Node,
-        flows: list[Flow] | tuple[Flow, ...] | None,
-        view: Mapping[str, Any] | None,
-    ) -> None:
-        if node.post_script is not None and not self.apply_script(tok, node, node.post_script):
+        An incident raised here is marked ``leaving``: the element's work is done, so a retry
+        only leaves it again.
+        """
+        if node.post_script is not None and not self.apply_script(
+            tok, node, node.post_script, leaving=True
+        ):
             return
         if node.outputs:
             values = self.evaluate_mappings(
-                tok, node, node.outputs, view if view is not None else self.view(tok)
+                tok,
+                node,
+                node.outputs,
+                view if view is not None else self.view(tok),
+                leaving=True,
             )
             if values is None:
                 return
@@ -268,22 +268,27 @@ class Run:
         if node.boundaries:
             self.drop_subscriptions(tok.id)
         if flows is None:
-            flows = self.select_flows(tok, node)
+            flows = node.outgoing if node.unconditional else self.select_flows(tok, node, True)
             if flows is None:
                 return
         h = self.history  # ``record`` inlined: this runs for every element a token leaves
-        h.append(
-            _new_tuple(
-                HistoryEvent, (len(h) + 1, self.now, _COMPLETED, node.id, tok.id, None, None)
-            )
-        )
-        self.leaving = False
-        if not flows:
+        now = self.now
+        h.append((len(h) + 1, now, _COMPLETED, node.id, tok.id, None, None))
+        if len(flows) == 1:  # the common case, without the loop of ``take``
+            flow = flows[0]
+            h.append((len(h) + 1, now, _FLOW_TAKEN, flow.id, tok.id, None, None))
+            tok.node = flow.target
+            tok.via = flow.id
+            tok.state = TokenState.READY
+            self.agenda.append(tok.id)
+        elif flows:
+            self.take(tok, flows)
+        else:
             self.consume(tok)
-            return
-        self.take(tok, flows)
 
-    def select_flows(self, tok: Token, node: Node) -> list[Flow] | tuple[Flow, ...] | None:
+    def select_flows(
+        self, tok: Token, node: Node, leaving: bool = False
+    ) -> list[Flow] | tuple[Flow, ...] | None:
         """Flows out of an activity or event: unconditional ones and those whose condition holds."""
         if node.unconditional:
             return node.outgoing
@@ -294,13 +299,12 @@ class Run:
                 if flow.condition is None or flow.condition(view):
                     chosen.append(flow)
         except ExpressionError as exc:
-            self.incident(tok, node, "expression", str(exc.at_element(flow.id)))
+            self.incident(tok, node, "expression", str(exc.at_element(flow.id)), leaving)
             return None
         if not chosen:
             if node.default is None:
-                self.incident(
-                    tok, node, "no_matching_flow", "no outgoing sequence flow condition is true"
-                )
+                message = "no outgoing sequence flow condition is true"
+                self.incident(tok, node, "no_matching_flow", message, leaving)
                 return None
             chosen.append(node.default)
         return chosen
@@ -309,11 +313,7 @@ class Run:
         first = True
         h = self.history
         for flow in flows:
-            h.append(
-                _new_tuple(
-                    HistoryEvent, (len(h) + 1, self.now, _FLOW_TAKEN, flow.id, tok.id, None, None)
-                )
-            )
+            h.append((len(h) + 1, self.now, _FLOW_TAKEN, flow.id, tok.id, None, None))
             if first:
                 first = False
                 tok.node = flow.target
@@ -347,9 +347,11 @@ class Run:
         del scopes[sid]
         self.leave(parent_tok, node, view=view)
 
-    def incident(self, tok: Token, node: Node, kind: str, message: str) -> None:
+    def incident(
+        self, tok: Token, node: Node, kind: str, message: str, leaving: bool = False
+    ) -> None:
         tok.state = TokenState.INCIDENT
-        inc = Incident(self.inst.new_id(), tok.id, node.id, kind, message, self.now, self.leaving)
+        inc = Incident(self.inst.new_id(), tok.id, node.id, kind, message, self.now, leaving)
         self.inst.incidents[inc.id] = inc
         self.record(HistoryKind.INCIDENT_RAISED, node.id, tok.id, detail=message)
 
@@ -404,12 +406,14 @@ class Run:
 
     # == behaviours: tasks ======================================================================
     def do_user(self, tok: Token, node: Node) -> None:
-        view = self.view(tok)
+        inst = self.inst
+        view = self.view(tok) if node.computed_task else _NO_VARIABLES
+        number = inst.next_id
+        inst.next_id = number + 1
         try:
-            inst = self.inst
             # Positional arguments, in UserTask's field order: this runs once per user task.
             task = UserTask(
-                f"{inst.id}.{inst.new_id()}",
+                f"{inst.id}.{number}",
                 inst.id,
                 tok.id,
                 node.id,
@@ -427,10 +431,12 @@ class Run:
         except (ExpressionError, ValueError, TypeError) as exc:
             self.incident(tok, node, "expression", f"cannot create the task: {exc}")
             return
-        self.inst.tasks[task.id] = task
+        inst.tasks[task.id] = task
         tok.state = TokenState.WAITING
-        self.record(HistoryKind.TASK_CREATED, node.id, tok.id, detail=task.id)
-        self.arm_boundaries(tok, node)
+        h = self.history  # ``record`` inlined: once per user task
+        h.append((len(h) + 1, self.now, _TASK_CREATED, node.id, tok.id, None, task.id))
+        if node.boundaries:
+            self.arm_boundaries(tok, node)
 
     def due_date(self, node: Node, view: Mapping[str, Any]) -> datetime:
         assert node.due is not None
@@ -452,7 +458,9 @@ class Run:
         # ``variables`` is the engine's own copy (the API checked and copied the caller's), so
         # both history events may share it; nothing ever changes a recorded dict.
         owned = variables if type(variables) is dict else dict(variables)
-        self.record(HistoryKind.TASK_COMPLETED, node.id, tok.id, owned or None, detail=task.id)
+        h = self.history
+        event = (len(h) + 1, self.now, _TASK_COMPLETED, node.id, tok.id, owned or None, task.id)
+        h.append(event)
         scope = tok.local if tok.local is not None else tok.scope
         self.set_variables(scope, owned, node.id, owned=True)
         self.leave(tok, node)
@@ -533,7 +541,9 @@ class Run:
         elif self.apply_script(tok, node, node.script):
             self.leave(tok, node)
 
-    def apply_script(self, tok: Token, node: Node, script: Script) -> bool:
+    def apply_script(
+        self, tok: Token, node: Node, script: Script, *, leaving: bool = False
+    ) -> bool:
         """Run a Python-dialect script on a copy of the visible variables, then store what changed.
 
         The script works on deep copies of lists and dicts, so a failure changes nothing and
@@ -547,7 +557,7 @@ class Run:
         try:
             script(work)
         except ExpressionError as exc:
-            self.incident(tok, node, "script", str(exc.at_element(node.id)))
+            self.incident(tok, node, "script", str(exc.at_element(node.id)), leaving)
             return False
         changed = {
             k: v
@@ -562,7 +572,7 @@ class Run:
             for name, value in changed.items():
                 check_storable(value, name)
         except LiuchengError as exc:
-            self.incident(tok, node, "script", f"element '{node.id}': {exc}")
+            self.incident(tok, node, "script", f"element '{node.id}': {exc}", leaving)
             return False
         self.set_variables(sid, changed, node.id)
         if removed:
@@ -633,6 +643,8 @@ class Run:
             except ExpressionError as exc:
                 self.incident(tok, node, "expression", str(exc.at_element(node.id)))
                 return
+        if self.outbox is _NO_MESSAGES:
+            self.outbox = []
         self.outbox.append(OutgoingMessage(node.message, key, payload, self.inst.id, node.id))
         self.record(HistoryKind.MESSAGE_SENT, node.id, tok.id, payload or None, detail=node.message)
 

@@ -85,6 +85,7 @@ class Node:
     due: Evaluator | None = None
     form_key: str | None = None
     priority: Evaluator | None = None
+    computed_task: bool = False  # a user task property needs the case's variables
     # inclusive joins: nodes of the same scope from which a token may still arrive ...
     reach: frozenset[str] = frozenset()
     # ... the source of each incoming flow, the nodes that reach each incoming flow (its source
@@ -279,6 +280,15 @@ class _Compiler:
             node.due = self.value(props.get("due_date"), fn)
             node.priority = self.value(props.get("priority"), fn)
             node.form_key = props.get("form_key") or None
+            node.computed_task = any(
+                (
+                    node.assignee,
+                    node.candidate_groups,
+                    node.candidate_users,
+                    node.due,
+                    node.priority,
+                )
+            )
         elif node.behaviour in ("service", "send"):
             node.service = _service_name(props.get("service"), props.get("service_type"))
             if props.get("expression"):

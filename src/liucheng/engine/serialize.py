@@ -16,7 +16,6 @@ from typing import Any
 
 from liucheng.engine.codec import from_jsonable, to_jsonable
 from liucheng.engine.state import (
-    HistoryEvent,
     HistoryKind,
     Incident,
     Instance,
@@ -142,15 +141,15 @@ def instance_to_dict(inst: Instance) -> dict[str, Any]:
         ],
         "history": [
             [
-                e.seq,
-                t(e.time),
-                e.kind,  # a StrEnum member is already text to the JSON encoder
-                e.element,
-                e.token,
-                to_jsonable(e.variables) if e.variables is not None else None,
-                e.detail,
+                seq,
+                t(time),
+                kind,
+                element,
+                token,
+                to_jsonable(variables) if variables is not None else None,
+                detail,
             ]
-            for e in inst.history
+            for seq, time, kind, element, token, variables, detail in inst.history
         ],
     }
     data["times"] = times.values
@@ -208,18 +207,19 @@ def instance_from_dict(data: dict[str, Any]) -> Instance:
         when = _when(times, created)
         inst.incidents[iid] = Incident(iid, token, node, kind, message, when, leaving)
     history = inst.history
-    new_event = tuple.__new__
     for seq, time, kind, element, token, variables, detail in data["history"]:
+        if kind not in _KINDS:
+            raise ValueError(f"unknown history event kind {kind!r}")
         event = (
             seq,
             _when(times, time),
-            _KINDS[kind],
+            _KINDS[kind].value,  # the canonical (interned) text of the kind
             element,
             token,
             from_jsonable(variables) if variables is not None else None,
             detail,
         )
-        history.append(new_event(HistoryEvent, event))
+        history.append(event)
     _check_references(inst)
     return inst
 

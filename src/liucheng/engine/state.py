@@ -149,6 +149,16 @@ class HistoryEvent(NamedTuple):
         return f"<{' '.join(bits)}>"
 
 
+RawEvent = tuple[int, datetime, str, str | None, int | None, dict[str, Any] | None, str | None]
+_KIND_OF = {k.value: k for k in HistoryKind}
+
+
+def event_of(raw: RawEvent) -> HistoryEvent:
+    """The typed view of one stored history event."""
+    seq, time, kind, element, token, variables, detail = raw
+    return HistoryEvent(seq, time, _KIND_OF[kind], element, token, variables, detail)
+
+
 @dataclass(slots=True)
 class Instance:
     id: str
@@ -163,13 +173,21 @@ class Instance:
     tasks: dict[str, UserTask] = field(default_factory=dict)
     subscriptions: dict[int, Subscription] = field(default_factory=dict)
     incidents: dict[int, Incident] = field(default_factory=dict)
-    history: list[HistoryEvent] = field(default_factory=list)
+    # Stored as plain tuples ``(seq, time, kind text, element, token, variables, detail)``: the
+    # garbage collector stops tracking a plain tuple of plain values, so finished cases kept in
+    # memory cost it nothing (named tuples and enum members would stay tracked forever, and a
+    # full collection would walk every event of every case).  ``events`` gives the typed view.
+    history: list[RawEvent] = field(default_factory=list)
     next_id: int = 1
 
     def new_id(self) -> int:
         n = self.next_id
         self.next_id = n + 1
         return n
+
+    def events(self) -> list[HistoryEvent]:
+        """The history as typed events."""
+        return [event_of(raw) for raw in self.history]
 
     @property
     def variables(self) -> dict[str, Any]:
