@@ -119,6 +119,7 @@ class _StartTimer:
     node: str
     due: datetime
     cycle: str | None
+    armed: datetime
     fired: int = 0
 
 
@@ -523,7 +524,7 @@ class Engine:
             cycle = None
             if node.timer_type == "timeCycle" and isinstance(value, str):
                 cycle = str(timers.parse_cycle(value, tz))
-            self._start_timers.append(_StartTimer(proc.id, node_id, due, cycle))
+            self._start_timers.append(_StartTimer(proc.id, node_id, due, cycle, now))
 
     def next_due(self) -> datetime | None:
         """When the earliest timer falls due, or None when nothing waits on time."""
@@ -565,7 +566,8 @@ class Engine:
                 nxt = None
                 if start.cycle:
                     start.fired += 1
-                    nxt = timers.parse_cycle(start.cycle, tz).next_due(start.due, start.fired)
+                    cycle = timers.parse_cycle(start.cycle, tz)
+                    nxt = cycle.next_due(start.due, start.fired, armed_at=start.armed)
                 if nxt is None:
                     self._start_timers.remove(start)
                 else:

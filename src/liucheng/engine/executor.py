@@ -46,6 +46,7 @@ from liucheng.errors import BpmnError, ExpressionError, LiuchengError
 from liucheng.expr import Script
 
 _TEXT = {kind: kind.value for kind in HistoryKind}
+_new_tuple = tuple.__new__
 _NO_VARIABLES: Mapping[str, Any] = MappingProxyType({})
 _NO_MESSAGES: list[Any] = []  # shared and never appended to: see ``publish``
 _STARTED: str = HistoryKind.ELEMENT_STARTED.value
@@ -411,8 +412,8 @@ class Run:
         number = inst.next_id
         inst.next_id = number + 1
         try:
-            # Positional arguments, in UserTask's field order: this runs once per user task.
-            task = UserTask(
+            # A plain tuple in UserTask's field order: this runs once per user task.
+            fields = (
                 f"{inst.id}.{number}",
                 inst.id,
                 tok.id,
@@ -431,6 +432,7 @@ class Run:
         except (ExpressionError, ValueError, TypeError) as exc:
             self.incident(tok, node, "expression", f"cannot create the task: {exc}")
             return
+        task: UserTask = _new_tuple(UserTask, fields)
         inst.tasks[task.id] = task
         tok.state = TokenState.WAITING
         h = self.history  # ``record`` inlined: once per user task
@@ -688,7 +690,13 @@ class Run:
             self.incident(waiter, node, "expression", f"element '{node.id}': bad timer: {exc}")
             return False
         sub = Subscription(
-            self.inst.new_id(), SubscriptionKind.TIMER, node.id, waiter.id, due=due, cycle=cycle
+            self.inst.new_id(),
+            SubscriptionKind.TIMER,
+            node.id,
+            waiter.id,
+            due=due,
+            cycle=cycle,
+            armed=self.now if cycle else None,
         )
         self.inst.subscriptions[sub.id] = sub
         return True
@@ -757,7 +765,7 @@ class Run:
         if sub.kind is SubscriptionKind.TIMER and sub.cycle and sub.due is not None:
             cycle = timers.parse_cycle(sub.cycle, self.tz)
             sub.fired += 1
-            nxt = cycle.next_due(sub.due, sub.fired)
+            nxt = cycle.next_due(sub.due, sub.fired, armed_at=sub.armed)
             if nxt is not None:
                 sub.due = nxt
                 return

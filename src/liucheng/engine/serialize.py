@@ -14,7 +14,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from liucheng.engine.codec import from_jsonable, to_jsonable
+from liucheng.engine.codec import loads as decode_json
+from liucheng.engine.codec import to_jsonable
 from liucheng.engine.state import (
     HistoryKind,
     Incident,
@@ -42,13 +43,17 @@ class _TimeTable:
     codec, which keeps a zone's name and not just its offset.
     """
 
-    __slots__ = ("index", "values")
+    __slots__ = ("index", "last", "last_ref", "values")
 
     def __init__(self) -> None:
         self.index: dict[tuple[datetime, Any], int] = {}
         self.values: list[Any] = []
+        self.last: datetime | None = None
+        self.last_ref = 0
 
     def ref(self, value: datetime | None) -> int | None:
+        if value is self.last:  # the events of one step share one time object
+            return self.last_ref if value is not None else None
         if value is None:
             return None
         key = (value, value.tzinfo)  # equal instants in different zones stay apart
@@ -58,6 +63,7 @@ class _TimeTable:
             self.values.append(
                 value.isoformat() if value.tzinfo is UTC else to_jsonable(value, "time")
             )
+        self.last, self.last_ref = value, found
         return found
 
 
@@ -66,7 +72,7 @@ def _read_times(stored: Any) -> list[datetime]:
         raise ValueError("the time table must be a list")
     times = []
     for item in stored:
-        value = datetime.fromisoformat(item) if isinstance(item, str) else from_jsonable(item)
+        value = datetime.fromisoformat(item) if isinstance(item, str) else item
         if not isinstance(value, datetime):
             raise ValueError(f"expected a stored date-time, found {item!r}")
         if value.tzinfo is None:
@@ -92,7 +98,7 @@ def _when(times: list[datetime], ref: Any) -> datetime:
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-_KINDS = {k.value: k for k in HistoryKind}
+_KIND_TEXT = {k.value: k.value for k in HistoryKind}
 
 
 def instance_to_dict(inst: Instance) -> dict[str, Any]:
@@ -132,7 +138,18 @@ def instance_to_dict(inst: Instance) -> dict[str, Any]:
             for k in inst.tasks.values()
         ],
         "subscriptions": [
-            [s.id, s.kind.value, s.node, s.token, s.message, s.key, t(s.due), s.cycle, s.fired]
+            [
+                s.id,
+                s.kind.value,
+                s.node,
+                s.token,
+                s.message,
+                s.key,
+                t(s.due),
+                s.cycle,
+                s.fired,
+                t(s.armed),
+            ]
             for s in inst.subscriptions.values()
         ],
         "incidents": [
@@ -161,6 +178,10 @@ def instance_to_json(inst: Instance) -> str:
 
 
 def instance_from_dict(data: dict[str, Any]) -> Instance:
+    """A case from its stored dict, as ``codec.loads`` decodes it (typed values already restored).
+
+    The dict's containers become the case's own: pass a freshly decoded one.
+    """
     version = data.get("format")
     if not isinstance(version, int) or version > FORMAT or version < 1:
         raise LiuchengError(f"unknown stored case format {version!r}")
@@ -181,7 +202,7 @@ def instance_from_dict(data: dict[str, Any]) -> Instance:
     for tid, node, scope, state, via, local in data["tokens"]:
         inst.tokens[tid] = Token(tid, node, scope, TokenState(state), via, local)
     for sid, parent, node, token, variables in data["scopes"]:
-        inst.scopes[sid] = ScopeState(sid, parent, node, token, from_jsonable(variables))
+        inst.scopes[sid] = ScopeState(sid, parent, node, token, variables)
     for t in data["tasks"]:
         inst.tasks[t["id"]] = UserTask(
             id=t["id"],
@@ -199,24 +220,37 @@ def instance_from_dict(data: dict[str, Any]) -> Instance:
             process_id=inst.process_id,
             business_key=inst.business_key,
         )
-    for sid, kind, node, token, message, key, due, cycle, fired in data["subscriptions"]:
+    for sid, kind, node, token, message, key, due, cycle, fired, armed in data["subscriptions"]:
         inst.subscriptions[sid] = Subscription(
-            sid, SubscriptionKind(kind), node, token, message, key, _at(times, due), cycle, fired
+            sid,
+            SubscriptionKind(kind),
+            node,
+            token,
+            message,
+            key,
+            _at(times, due),
+            cycle,
+            fired,
+            _at(times, armed),
         )
     for iid, token, node, kind, message, created, leaving in data["incidents"]:
         when = _when(times, created)
         inst.incidents[iid] = Incident(iid, token, node, kind, message, when, leaving)
     history = inst.history
+    count = len(times)
     for seq, time, kind, element, token, variables, detail in data["history"]:
-        if kind not in _KINDS:
+        text = _KIND_TEXT.get(kind)  # the canonical text of the kind, shared by every event
+        if text is None:
             raise ValueError(f"unknown history event kind {kind!r}")
+        if type(time) is not int or not 0 <= time < count:
+            raise ValueError(f"time reference {time!r} is not in the time table")
         event = (
             seq,
-            _when(times, time),
-            _KINDS[kind].value,  # the canonical (interned) text of the kind
+            times[time],
+            text,
             element,
             token,
-            from_jsonable(variables) if variables is not None else None,
+            variables,
             detail,
         )
         history.append(event)
@@ -252,9 +286,13 @@ def _check_references(inst: Instance) -> None:
 
 def instance_from_json(text: str) -> Instance:
     try:
-        data = json.loads(text)
+        # The codec's decoder turns tagged values ({"$decimal": "50.00"}, ...) back into Python
+        # values while it parses, so nothing walks the variables a second time.
+        data = decode_json(text)
     except json.JSONDecodeError as exc:
         raise LiuchengError(f"stored case is not valid JSON: {exc}") from exc
+    except LiuchengError as exc:
+        raise LiuchengError(f"stored case is malformed: {exc}") from exc
     if not isinstance(data, dict):
         raise LiuchengError("stored case must be a JSON object")
     try:

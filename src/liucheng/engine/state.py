@@ -72,8 +72,13 @@ class ScopeState:
     variables: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
-class UserTask:
+class UserTask(NamedTuple):
+    """An open user task: work waiting for a person.
+
+    Immutable, like the other snapshots the API hands out; the engine replaces a task rather
+    than changing it.  A named tuple because one is made for every user task a case reaches.
+    """
+
     id: str
     instance_id: str
     token: int
@@ -112,6 +117,7 @@ class Subscription:
     due: datetime | None = None
     cycle: str | None = None  # canonical ISO text of a repeating timer
     fired: int = 0  # how often a cycle has fired
+    armed: datetime | None = None  # when a cycle was armed: later firings count from here
 
 
 @dataclass(slots=True)
