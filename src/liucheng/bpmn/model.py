@@ -36,6 +36,50 @@ FLOWABLE_NS = "http://flowable.org/bpmn"
 ACTIVITI_NS = "http://activiti.org/bpmn"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 
+#: Activities: the flow nodes that do work, may carry boundary events and loop characteristics.
+ACTIVITY_TAGS = frozenset(
+    {
+        "task",
+        "userTask",
+        "manualTask",
+        "serviceTask",
+        "scriptTask",
+        "businessRuleTask",
+        "sendTask",
+        "receiveTask",
+        "callActivity",
+        "subProcess",
+        "transaction",
+        "adHocSubProcess",
+    }
+)
+EVENT_TAGS = frozenset(
+    {
+        "startEvent",
+        "endEvent",
+        "intermediateCatchEvent",
+        "intermediateThrowEvent",
+        "boundaryEvent",
+        "implicitThrowEvent",
+    }
+)
+GATEWAY_TAGS = frozenset(
+    {
+        "exclusiveGateway",
+        "parallelGateway",
+        "inclusiveGateway",
+        "eventBasedGateway",
+        "complexGateway",
+    }
+)
+#: Every BPMN element that becomes a ``FlowNode`` (its local name is ``FlowNode.tag``).
+FLOW_NODE_TAGS = (
+    ACTIVITY_TAGS
+    | EVENT_TAGS
+    | GATEWAY_TAGS
+    | {"callChoreography", "choreographyTask", "subChoreography"}
+)
+
 #: Vendor-neutral keys used in ``FlowNode.properties`` (values are the raw attribute text; the
 #: engine decides whether a value is an expression).
 PROPERTY_KEYS = (

@@ -37,6 +37,7 @@ from liucheng.bpmn.model import (
     BPMNDI_NS,
     DC_NS,
     DI_NS,
+    FLOW_NODE_TAGS,
     Collaboration,
     Definitions,
     ErrorDef,
@@ -59,37 +60,6 @@ from liucheng.errors import BpmnParseError, ValidationIssue
 
 _B: Final = f"{{{BPMN_NS}}}"
 
-#: Every BPMN element that becomes a ``FlowNode`` (its local name is ``FlowNode.tag``).
-FLOW_NODE_TAGS: Final = frozenset(
-    {
-        "startEvent",
-        "endEvent",
-        "intermediateCatchEvent",
-        "intermediateThrowEvent",
-        "boundaryEvent",
-        "implicitThrowEvent",
-        "task",
-        "userTask",
-        "manualTask",
-        "serviceTask",
-        "scriptTask",
-        "businessRuleTask",
-        "sendTask",
-        "receiveTask",
-        "callActivity",
-        "subProcess",
-        "transaction",
-        "adHocSubProcess",
-        "exclusiveGateway",
-        "parallelGateway",
-        "inclusiveGateway",
-        "eventBasedGateway",
-        "complexGateway",
-        "callChoreography",
-        "choreographyTask",
-        "subChoreography",
-    }
-)
 #: Flow nodes that contain a body of their own.
 SUBPROCESS_TAGS: Final = frozenset({"subProcess", "transaction", "adHocSubProcess"})
 

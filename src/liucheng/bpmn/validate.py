@@ -30,6 +30,7 @@ from types import MappingProxyType
 from typing import Final
 
 from liucheng.bpmn.model import (
+    ACTIVITY_TAGS,
     CAMUNDA_NS,
     Definitions,
     FlowNode,
@@ -73,22 +74,6 @@ SUPPORTED: Final[Mapping[str, frozenset[str | None]]] = MappingProxyType(
 #: (camunda:list / camunda:map / camunda:script inside an input/output parameter).
 SUPPORTED_FEATURES: Final[frozenset[str]] = frozenset()
 
-ACTIVITY_TAGS: Final = frozenset(
-    {
-        "task",
-        "userTask",
-        "manualTask",
-        "serviceTask",
-        "scriptTask",
-        "businessRuleTask",
-        "sendTask",
-        "receiveTask",
-        "callActivity",
-        "subProcess",
-        "transaction",
-        "adHocSubProcess",
-    }
-)
 _DEFAULT_ALLOWED: Final = ACTIVITY_TAGS | {"exclusiveGateway", "inclusiveGateway", "complexGateway"}
 _REF_KINDS: Final = {"message": "messages", "error": "errors", "escalation": "escalations"} | {
     "signal": "signals"

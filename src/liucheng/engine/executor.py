@@ -471,24 +471,29 @@ class Run:
     def do_service(self, tok: Token, node: Node) -> None:
         if node.expression is not None and node.service is None:
             self.run_expression(tok, node)
-            return
+        elif self.call_service(tok, node):
+            self.leave(tok, node)
+
+    def call_service(self, tok: Token, node: Node) -> bool:
+        """Call the handler registered for the task and store its result.
+
+        Returns False when the task must not go on: the handler is missing or failed (an
+        incident), or threw a BPMN error (which moved the token to its catcher).
+        """
         name = node.service or node.id
         handler = self.env.services.get(name)
         if handler is None:
             self.incident(tok, node, "service", f"no service handler is registered for '{name}'")
-            return
-        view = self.view(tok)
+            return False
         try:
-            result = handler(_handler_copy(view))
+            result = handler(_handler_copy(self.view(tok)))
         except BpmnError as exc:
             self.throw_error(tok, node, exc.code, exc.message)
-            return
+            return False
         except Exception as exc:
             self.incident(tok, node, "service", f"{type(exc).__name__}: {exc}")
-            return
-        if not self.store_result(tok, node, result):
-            return
-        self.leave(tok, node)
+            return False
+        return self.store_result(tok, node, result)
 
     def store_result(self, tok: Token, node: Node, result: Any) -> bool:
         if node.result_variable:
@@ -609,28 +614,11 @@ class Run:
     def do_send(self, tok: Token, node: Node) -> None:
         # A send task with an implementation works like a service task, then publishes.
         has_implementation = node.service is not None or node.expression is not None
-        if has_implementation and not self.call_for_send(tok, node):
+        if has_implementation and not self.call_service(tok, node):
             return
         if node.message:
             self.publish(tok, node)
         self.leave(tok, node)
-
-    def call_for_send(self, tok: Token, node: Node) -> bool:
-        handler = self.env.services.get(node.service or node.id)
-        if handler is None:
-            self.incident(
-                tok, node, "service", f"no service handler is registered for '{node.service}'"
-            )
-            return False
-        try:
-            result = handler(_handler_copy(self.view(tok)))
-        except BpmnError as exc:
-            self.throw_error(tok, node, exc.code, exc.message)
-            return False
-        except Exception as exc:
-            self.incident(tok, node, "service", f"{type(exc).__name__}: {exc}")
-            return False
-        return self.store_result(tok, node, result)
 
     def publish(self, tok: Token, node: Node) -> None:
         """Queue a thrown message; its payload is the element's input-mapped (local) variables."""

@@ -23,20 +23,6 @@ from liucheng.expr import compile_value as _compile_value
 
 Condition = Callable[[Mapping[str, Any]], bool]
 
-ACTIVITY_TAGS = frozenset(
-    {
-        "task",
-        "userTask",
-        "manualTask",
-        "serviceTask",
-        "scriptTask",
-        "businessRuleTask",
-        "sendTask",
-        "receiveTask",
-        "subProcess",
-    }
-)
-
 
 @dataclass(slots=True)
 class Flow:
