@@ -18,8 +18,8 @@ import hashlib
 import itertools
 import operator
 import uuid
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
@@ -47,10 +47,9 @@ from liucheng.engine.state import (
     Instance,
     InstanceState,
     ScopeState,
-    Subscription,
-    SubscriptionKind,
     TokenState,
     UserTask,
+    event_of,
 )
 from liucheng.errors import (
     ConflictError,
@@ -62,12 +61,14 @@ from liucheng.errors import (
 )
 from liucheng.expr import FEEL, PYTHON, language_name
 from liucheng.expr.clock import CLOCK
+from liucheng.memory_store import MemoryStore
+from liucheng.store import DeploymentRecord, StartTimer, Store, TaskQuery
 
 F = TypeVar("F", bound=Callable[..., Any])
 _new_tuple = tuple.__new__
 
 
-def _step(method: F) -> F:
+def _clocked(method: F) -> F:
     """Run an engine operation with expressions reading the engine's clock for ``now()``."""
 
     @functools.wraps(method)
@@ -75,6 +76,21 @@ def _step(method: F) -> F:
         token = CLOCK.set(self.clock.now)
         try:
             return method(self, *args, **kwargs)
+        finally:
+            CLOCK.reset(token)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _step(method: F) -> F:
+    """``_clocked``, and inside one store transaction: the operation happens whole or not at all."""
+
+    @functools.wraps(method)
+    def wrapper(self: Engine, *args: Any, **kwargs: Any) -> Any:
+        token = CLOCK.set(self.clock.now)
+        try:
+            with self.store.transaction():
+                return method(self, *args, **kwargs)
         finally:
             CLOCK.reset(token)
 
@@ -113,39 +129,34 @@ class Deployment:
     new: bool  # False when the same content was already deployed
 
 
-@dataclass(slots=True)
-class _StartTimer:
-    process_id: str
-    node: str
-    due: datetime
-    cycle: str | None
-    armed: datetime
-    fired: int = 0
-
-
 class Engine:
-    """An in-memory Liucheng engine (durable storage arrives with the runtime layer)."""
+    """The Liucheng engine: deploy processes, start and work cases.
+
+    ``Engine()`` keeps everything in memory (``MemoryStore``); ``Engine(store=...)`` keeps it
+    wherever the store does.  Every operation runs inside one store transaction: load the case,
+    take one step, save it (plus any case a thrown message reaches), or change nothing.
+    """
 
     def __init__(
         self,
         *,
+        store: Store | None = None,
         clock: Clock | None = None,
         timezone: str | tzinfo = "Asia/Shanghai",
         expression_language: str | None = None,
     ) -> None:
         self.clock = clock or Clock()
+        self.store: Store = store if store is not None else MemoryStore()
         tz = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
         self.env = Environment(timezone=tz)
         self.default_language = language_name(expression_language) or FEEL
         self._versions: dict[str, list[CompiledProcess]] = {}
-        self._instances: dict[str, Instance] = {}
-        self._task_index: dict[str, str] = {}  # task id -> instance id
-        self._keys: dict[tuple[str, str], str] = {}  # (process id, business key) -> instance id
-        self._start_timers: list[_StartTimer] = []
         # Case ids: a random prefix per engine and a counter.  Unique across engines and
         # processes like a UUID, without a system call for randomness on every start.
         self._id_prefix = uuid.uuid4().hex[:16]
         self._id_counter = itertools.count(1)
+        for record in self.store.deployments():
+            self._compile_record(record)
 
     # == handlers ===============================================================================
     def register_service(self, name: str, handler: ServiceHandler) -> None:
@@ -200,13 +211,26 @@ class Engine:
             cp = compile_process(defs, process, language=language, version=len(versions) + 1)
             cp.content_hash = digest
             compiled.append((cp, True))
+        now = self.clock.now()
         result = []
         for cp, new in compiled:
             if new:
+                record = DeploymentRecord(
+                    cp.id, cp.version, cp.name, digest, data, label, language, now
+                )
+                self.store.add_deployment(record)
                 self._versions.setdefault(cp.id, []).append(cp)
                 self._arm_start_timers(cp)
             result.append(Deployment(cp.id, cp.name, cp.version, cp.content_hash, new))
         return result
+
+    def _compile_record(self, record: DeploymentRecord) -> None:
+        """Compile a version stored earlier (an engine opening an existing database)."""
+        defs = parse_bpmn(record.source, source=record.source_name)
+        process = defs.processes[record.process_id]
+        cp = compile_process(defs, process, language=record.language, version=record.version)
+        cp.content_hash = record.content_hash
+        self._versions.setdefault(cp.id, []).append(cp)
 
     def _language_for(self, defs: Definitions, override: str | None) -> str:
         if override:
@@ -258,38 +282,35 @@ class Engine:
         business_key: str | None,
     ) -> Case:
         values = _checked(variables)
-        if business_key is not None and (proc.id, business_key) in self._keys:
+        if business_key is not None and self.store.business_key_in_use(proc.id, business_key):
             raise ConflictError(
                 f"process '{proc.id}' already has a case with business key '{business_key}'"
             )
         now = self.clock.now()
         inst = Instance(self._new_case_id(), proc.id, proc.version, business_key, now)
         inst.scopes[0] = ScopeState(0, None)
-        self._instances[inst.id] = inst
-        if business_key is not None:
-            self._keys[(proc.id, business_key)] = inst.id
         run = Run(proc, self.env, inst, now)
         run.record(HistoryKind.INSTANCE_STARTED, detail=proc.id)
         if values:
             run.set_variables(0, values, None)
         run.schedule(run.new_token(start_node, 0))
         run.drain()
-        return self._finish(run)
+        self.store.insert(inst)
+        case = self._case(inst)
+        for message in run.outbox:
+            self._deliver(message)
+        return case
 
     def _new_case_id(self) -> str:
         return f"{self._id_prefix}{next(self._id_counter):08x}"
 
     def _finish(self, run: Run) -> Case:
-        """Index the tasks a step created or ended, then deliver the messages it threw."""
-        inst = run.inst
-        for task_id in run.tasks_before:
-            if task_id not in inst.tasks:
-                self._task_index.pop(task_id, None)
-        for task_id in inst.tasks:
-            self._task_index[task_id] = inst.id
+        """Save the case a step changed, then deliver the messages it threw."""
+        self.store.save(run.inst)
+        case = self._case(run.inst)
         for message in run.outbox:
             self._deliver(message)
-        return self._case(inst)
+        return case
 
     def _deliver(self, message: OutgoingMessage) -> None:
         """Hand a message thrown by a case to a waiting case, or start a case by message.
@@ -298,16 +319,16 @@ class Engine:
         key, so later messages keyed the same way reach it; if that key is already taken the
         case starts without one (the sender's step is done, so the message is not refused).
         """
-        targets = self._matching(message.name, message.key)
+        targets = self.store.message_waiters(message.name, message.key)
         if targets:
-            inst, sub = targets[0]
-            self._trigger(inst, sub, message.variables)
+            instance_id, sub_id = targets[0]
+            self._trigger(instance_id, sub_id, message.variables)
             return
         starts = self._message_starts(message.name)
         if starts:
             proc, node = starts[0]
             key = message.key
-            if key is not None and (proc.id, key) in self._keys:
+            if key is not None and self.store.business_key_in_use(proc.id, key):
                 key = None
             self._start_at(proc, node, message.variables, key)
 
@@ -332,10 +353,13 @@ class Engine:
         return _new_tuple(Case, snapshot)
 
     def _get(self, instance_id: str) -> Instance:
-        inst = self._instances.get(instance_id)
+        inst = self.store.load(instance_id)
         if inst is None:
             raise UnknownInstanceError(f"no case '{instance_id}'")
         return inst
+
+    def _run(self, inst: Instance) -> Run:
+        return Run(self._process(inst.process_id, inst.version), self.env, inst, self.clock.now())
 
     def instance(self, instance_id: str) -> Case:
         return self._case(self._get(instance_id))
@@ -343,21 +367,20 @@ class Engine:
     def instances(
         self, *, process: str | None = None, state: InstanceState | str | None = None
     ) -> list[Case]:
-        return [
-            self._case(i)
-            for i in self._instances.values()
-            if (process is None or i.process_id == process) and (state is None or i.state == state)
-        ]
+        wanted = InstanceState(state) if state is not None else None
+        return [self._case(i) for i in self.store.instances(process, wanted)]
 
     def history(self, instance_id: str) -> list[HistoryEvent]:
-        return self._get(instance_id).events()
+        self._get(instance_id)
+        return [event_of(raw) for raw in self.store.history(instance_id)]
 
     def path(self, instance_id: str) -> list[str]:
         """The elements the case completed, in order (a short form of its history)."""
+        self._get(instance_id)
         completed = HistoryKind.ELEMENT_COMPLETED.value
         return [
             element
-            for _, _, kind, element, *_ in self._get(instance_id).history
+            for _, _, kind, element, *_ in self.store.history(instance_id)
             if kind == completed and element is not None
         ]
 
@@ -367,7 +390,7 @@ class Engine:
         inst = self._get(instance_id)
         if inst.state is not InstanceState.ACTIVE:
             raise ConflictError(f"case '{instance_id}' has already ended")
-        run = Run(self._process(inst.process_id, inst.version), self.env, inst, self.clock.now())
+        run = self._run(inst)
         run.cancel_scope(0, keep=None)
         inst.scopes[0] = inst.scopes.get(0) or ScopeState(0, None)
         inst.state = InstanceState.TERMINATED
@@ -379,9 +402,9 @@ class Engine:
     @_step
     def set_variables(self, instance_id: str, variables: Mapping[str, Any]) -> Case:
         """Set process variables from outside (an operator fixing data before a retry)."""
-        inst = self._active(instance_id)
         values = _checked(variables)
-        run = Run(self._process(inst.process_id, inst.version), self.env, inst, self.clock.now())
+        inst = self._active(instance_id)
+        run = self._run(inst)
         run.set_variables(0, values, None)
         return self._finish(run)
 
@@ -406,63 +429,36 @@ class Engine:
         ``user`` finds tasks a person may work: assigned to them, or offered to them as a
         candidate user; ``group`` finds tasks offered to a candidate group.
         """
-        if instance is not None:
-            source: Iterable[UserTask] = self._get(instance).tasks.values()
-        else:
-            source = (t for i in self._instances.values() for t in i.tasks.values())
-        if assignee is None and group is None and process is None and user is None:
-            result = list(source)
-        else:
-            result = [
-                t
-                for t in source
-                if (assignee is None or t.assignee == assignee)
-                and (group is None or group in t.candidate_groups)
-                and (process is None or t.process_id == process)
-                and (user is None or t.assignee == user or user in t.candidate_users)
-            ]
-        if len(result) > 1:
-            # Cases and their tasks are kept in creation order and the sort is stable, so tasks
-            # created at the same instant stay in the order they were created.
-            result.sort(key=_created)
-        return result
+        found = self.store.tasks(TaskQuery(instance, assignee, group, process, user))
+        if not found and instance is not None:
+            self._get(instance)  # an unknown case is an error, not an empty inbox
+        return found
 
     def task(self, task_id: str) -> UserTask:
-        instance_id = self._task_index.get(task_id)
-        if instance_id is None:
+        instance_id = self.store.instance_of_task(task_id)
+        inst = self.store.load(instance_id) if instance_id is not None else None
+        if inst is None or task_id not in inst.tasks:
             raise UnknownTaskError(f"no open task '{task_id}'")
-        return self._instances[instance_id].tasks[task_id]
+        return inst.tasks[task_id]
 
     @_step
     def complete(self, task_id: str, variables: Mapping[str, Any] | None = None) -> Case:
         """Complete an open user task, setting ``variables`` first."""
-        instance_id = self._task_index.get(task_id)
-        if instance_id is None:
-            if any(task_id.startswith(i + ".") for i in self._instances):
+        values = _checked(variables)
+        instance_id = self.store.instance_of_task(task_id)
+        inst = self.store.load(instance_id) if instance_id is not None else None
+        task = inst.tasks.get(task_id) if inst is not None else None
+        if inst is None or task is None:
+            owner = task_id.rpartition(".")[0]
+            if owner and self.store.load(owner) is not None:
                 raise ConflictError(f"task '{task_id}' is already completed or cancelled")
             raise UnknownTaskError(f"no open task '{task_id}'")
-        values = _checked(variables)
-        inst = self._instances[instance_id]
-        task = inst.tasks[task_id]
-        run = Run(self._process(inst.process_id, inst.version), self.env, inst, self.clock.now())
+        proc = self._versions[inst.process_id][inst.version - 1]
+        run = Run(proc, self.env, inst, self.clock.now())
         run.complete_task(task, values)
         return self._finish(run)
 
     # == messages ===============================================================================
-    def _matching(self, name: str, key: str | None) -> list[tuple[Instance, Subscription]]:
-        found = []
-        for inst in self._instances.values():
-            if inst.state is not InstanceState.ACTIVE:
-                continue
-            for sub in inst.subscriptions.values():
-                if (
-                    sub.kind is SubscriptionKind.MESSAGE
-                    and sub.message == name
-                    and (key is None or sub.key == key)
-                ):
-                    found.append((inst, sub))
-        return found
-
     def _message_starts(self, name: str) -> list[tuple[CompiledProcess, str]]:
         return [
             (proc, proc.message_starts[name])
@@ -484,16 +480,15 @@ class Engine:
         business key).  Several waiting cases without a key to tell them apart is an error.
         """
         values = _checked(variables)
-        targets = self._matching(message, key)
-        if len(targets) > 1:
-            ids = sorted({inst.id for inst, _ in targets})
-            if len(ids) > 1:
-                raise CorrelationError(
-                    f"message '{message}' matches {len(ids)} waiting cases; give a key"
-                )
+        targets = self.store.message_waiters(message, key)
+        cases = {instance_id for instance_id, _ in targets}
+        if len(cases) > 1:
+            raise CorrelationError(
+                f"message '{message}' matches {len(cases)} waiting cases; give a key"
+            )
         if targets:
-            inst, sub = targets[0]
-            return self._trigger(inst, sub, values)
+            instance_id, sub_id = targets[0]
+            return self._trigger(instance_id, sub_id, values)
         starts = self._message_starts(message)
         if len(starts) == 1:
             proc, node = starts[0]
@@ -503,19 +498,18 @@ class Engine:
         where = f" with key '{key}'" if key is not None else ""
         raise CorrelationError(f"no case waits for message '{message}'{where}")
 
-    def _trigger(
-        self, inst: Instance, sub: Subscription, variables: Mapping[str, Any] | None
-    ) -> Case:
-        run = Run(self._process(inst.process_id, inst.version), self.env, inst, self.clock.now())
-        run.trigger(sub, variables)
+    def _trigger(self, instance_id: str, sub_id: int, variables: Mapping[str, Any] | None) -> Case:
+        inst = self._get(instance_id)
+        run = self._run(inst)
+        run.trigger(inst.subscriptions[sub_id], variables)
         return self._finish(run)
 
     # == timers =================================================================================
     def _arm_start_timers(self, proc: CompiledProcess) -> None:
-        self._start_timers = [t for t in self._start_timers if t.process_id != proc.id]
         now = self.clock.now()
         tz = self.env.timezone
         assert tz is not None
+        armed = []
         for node_id in proc.timer_starts:
             node = proc.nodes[node_id]
             assert node.timer is not None and node.timer_type is not None
@@ -524,65 +518,66 @@ class Engine:
             cycle = None
             if node.timer_type == "timeCycle" and isinstance(value, str):
                 cycle = str(timers.parse_cycle(value, tz))
-            self._start_timers.append(_StartTimer(proc.id, node_id, due, cycle, now))
+            armed.append(StartTimer(proc.id, node_id, due, cycle, now))
+        self.store.replace_start_timers(proc.id, armed)
 
     def next_due(self) -> datetime | None:
         """When the earliest timer falls due, or None when nothing waits on time."""
-        dues = [t.due for t in self._start_timers]
-        for inst in self._instances.values():
-            dues.extend(
-                s.due
-                for s in inst.subscriptions.values()
-                if s.kind is SubscriptionKind.TIMER and s.due is not None
-            )
+        dues = [t.due for t in self.store.start_timers()]
+        case_due = self.store.next_due()
+        if case_due is not None:
+            dues.append(case_due)
         return min(dues, default=None)
 
-    @_step
+    @_clocked
     def run_due_jobs(self) -> int:
-        """Fire every timer that is due by the clock's now, earliest first; return how many."""
+        """Fire every timer that is due by the clock's now, earliest first; return how many.
+
+        Each timer fires in a transaction of its own, so one failure does not undo the others.
+        """
         fired = 0
         tz = self.env.timezone
         assert tz is not None
         while True:
             now = self.clock.now()
-            due: list[tuple[datetime, str, int]] = []
-            for inst in self._instances.values():
-                if inst.state is not InstanceState.ACTIVE:
-                    continue
-                for sub in inst.subscriptions.values():
-                    if (
-                        sub.kind is SubscriptionKind.TIMER
-                        and sub.due is not None
-                        and sub.due <= now
-                    ):
-                        due.append((sub.due, inst.id, sub.id))
-            starts = [t for t in self._start_timers if t.due <= now]
+            due = self.store.due_timers(now)
+            starts = [t for t in self.store.start_timers() if t.due <= now]
             if not due and not starts:
                 return fired
             for start in starts:
-                proc = self._process(start.process_id)
-                self._start_at(proc, start.node, None, None)
+                with self.store.transaction():
+                    self._start_at(self._process(start.process_id), start.node, None, None)
+                    self._rearm(start, tz)
                 fired += 1
-                nxt = None
-                if start.cycle:
-                    start.fired += 1
-                    cycle = timers.parse_cycle(start.cycle, tz)
-                    nxt = cycle.next_due(start.due, start.fired, armed_at=start.armed)
-                if nxt is None:
-                    self._start_timers.remove(start)
-                else:
-                    start.due = nxt
-            for _, instance_id, sub_id in sorted(due):
-                inst = self._instances[instance_id]
-                pending = inst.subscriptions.get(sub_id)
-                if pending is None or inst.state is not InstanceState.ACTIVE:
-                    continue  # an earlier timer of this step cancelled it
-                self._trigger(inst, pending, None)
+            for _, instance_id, sub_id in due:
+                with self.store.transaction():
+                    inst = self.store.load(instance_id)
+                    if (
+                        inst is None
+                        or inst.state is not InstanceState.ACTIVE
+                        or sub_id not in inst.subscriptions
+                    ):
+                        continue  # an earlier timer of this round cancelled it
+                    self._trigger(instance_id, sub_id, None)
                 fired += 1
+
+    def _rearm(self, start: StartTimer, tz: tzinfo) -> None:
+        """After a timer start event fired: its next due time, or gone when the cycle is over."""
+        others = [
+            t
+            for t in self.store.start_timers()
+            if t.process_id == start.process_id and t.node != start.node
+        ]
+        if start.cycle:
+            cycle = timers.parse_cycle(start.cycle, tz)
+            nxt = cycle.next_due(start.due, start.fired + 1, armed_at=start.armed)
+            if nxt is not None:
+                others.append(replace(start, due=nxt, fired=start.fired + 1))
+        self.store.replace_start_timers(start.process_id, others)
 
     # == incidents ==============================================================================
     def incidents(self, instance: str | None = None) -> list[tuple[str, Incident]]:
-        insts = [self._get(instance)] if instance else list(self._instances.values())
+        insts = [self._get(instance)] if instance else self.store.instances()
         return [(i.id, inc) for i in insts for inc in i.incidents.values()]
 
     @_step
@@ -595,8 +590,8 @@ class Engine:
             chosen = [inst.incidents[incident_id]]
         else:  # never fall back to retrying every incident of the case
             raise ConflictError(f"case '{instance_id}' has no incident {incident_id}")
-        proc = self._process(inst.process_id, inst.version)
-        run = Run(proc, self.env, inst, self.clock.now())
+        run = self._run(inst)
+        proc = run.proc
         for inc in chosen:
             del inst.incidents[inc.id]
             run.record(HistoryKind.INCIDENT_RESOLVED, inc.node, inc.token, detail=inc.message)
@@ -617,21 +612,21 @@ class Engine:
     # == persistence of one case ================================================================
     def dump(self, instance_id: str) -> str:
         """The case's whole state as JSON; ``load`` restores it, in this or another engine."""
-        return instance_to_json(self._get(instance_id))
+        inst = self._get(instance_id)
+        whole = replace(inst, history=self.store.history(instance_id), history_base=0)
+        return instance_to_json(whole)
 
+    @_step
     def load(self, text: str) -> Case:
         """Restore (or replace) a case from ``dump`` output; its process must be deployed."""
         inst = instance_from_json(text)
         self._process(inst.process_id, inst.version)
-        old = self._instances.get(inst.id)
-        if old is not None:
-            for task_id in old.tasks:
-                self._task_index.pop(task_id, None)
-        self._instances[inst.id] = inst
-        if inst.business_key is not None:
-            self._keys[(inst.process_id, inst.business_key)] = inst.id
-        for task_id in inst.tasks:
-            self._task_index[task_id] = inst.id
+        existing = self.store.load(inst.id)
+        if existing is None:
+            self.store.insert(inst)
+        else:
+            inst.rev = existing.rev
+            self.store.save(inst)
         return self._case(inst)
 
 

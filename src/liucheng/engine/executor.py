@@ -92,7 +92,7 @@ class Run:
         "now",
         "outbox",
         "proc",
-        "tasks_before",
+        "seq0",
         "tokens",
     )
 
@@ -107,7 +107,7 @@ class Run:
         self.outbox: list[OutgoingMessage] = _NO_MESSAGES  # replaced by a list on first send
         self.tokens = inst.tokens
         self.history = inst.history
-        self.tasks_before = tuple(inst.tasks)  # so the caller can tell which tasks ended
+        self.seq0 = inst.history_base + 1  # the sequence number of history[0]
 
     # == history ================================================================================
     def record(
@@ -120,7 +120,7 @@ class Run:
     ) -> None:
         h = self.history
         # A plain tuple with the kind as text: see ``Instance.history`` for why.
-        h.append((len(h) + 1, self.now, _TEXT[kind], element, token, variables, detail))
+        h.append((self.seq0 + len(h), self.now, _TEXT[kind], element, token, variables, detail))
 
     # == variables ==============================================================================
     def view(self, tok: Token) -> Mapping[str, Any]:
@@ -160,7 +160,7 @@ class Run:
                 s = scope.parent
         recorded = values if owned and type(values) is dict else dict(values)
         h = self.history  # ``record`` inlined: once per task completion and handler result
-        h.append((len(h) + 1, self.now, _CHANGED, element, None, recorded, None))
+        h.append((self.seq0 + len(h), self.now, _CHANGED, element, None, recorded, None))
 
     def delete_variables(self, sid: int, names: list[str], element: str | None) -> None:
         scopes = self.inst.scopes
@@ -200,7 +200,7 @@ class Run:
 
     def enter(self, tok: Token, node: Node) -> None:
         h = self.history  # ``record`` inlined: this runs for every element a token enters
-        h.append((len(h) + 1, self.now, _STARTED, node.id, tok.id, None, None))
+        h.append((self.seq0 + len(h), self.now, _STARTED, node.id, tok.id, None, None))
         if node.inputs and node.behaviour != "sub":
             values = self.evaluate_mappings(tok, node, node.inputs, self.view(tok))
             if values is None:
@@ -274,10 +274,10 @@ class Run:
                 return
         h = self.history  # ``record`` inlined: this runs for every element a token leaves
         now = self.now
-        h.append((len(h) + 1, now, _COMPLETED, node.id, tok.id, None, None))
+        h.append((self.seq0 + len(h), now, _COMPLETED, node.id, tok.id, None, None))
         if len(flows) == 1:  # the common case, without the loop of ``take``
             flow = flows[0]
-            h.append((len(h) + 1, now, _FLOW_TAKEN, flow.id, tok.id, None, None))
+            h.append((self.seq0 + len(h), now, _FLOW_TAKEN, flow.id, tok.id, None, None))
             tok.node = flow.target
             tok.via = flow.id
             tok.state = TokenState.READY
@@ -314,7 +314,7 @@ class Run:
         first = True
         h = self.history
         for flow in flows:
-            h.append((len(h) + 1, self.now, _FLOW_TAKEN, flow.id, tok.id, None, None))
+            h.append((self.seq0 + len(h), self.now, _FLOW_TAKEN, flow.id, tok.id, None, None))
             if first:
                 first = False
                 tok.node = flow.target
@@ -436,7 +436,7 @@ class Run:
         inst.tasks[task.id] = task
         tok.state = TokenState.WAITING
         h = self.history  # ``record`` inlined: once per user task
-        h.append((len(h) + 1, self.now, _TASK_CREATED, node.id, tok.id, None, task.id))
+        h.append((self.seq0 + len(h), self.now, _TASK_CREATED, node.id, tok.id, None, task.id))
         if node.boundaries:
             self.arm_boundaries(tok, node)
 
@@ -461,7 +461,15 @@ class Run:
         # both history events may share it; nothing ever changes a recorded dict.
         owned = variables if type(variables) is dict else dict(variables)
         h = self.history
-        event = (len(h) + 1, self.now, _TASK_COMPLETED, node.id, tok.id, owned or None, task.id)
+        event = (
+            self.seq0 + len(h),
+            self.now,
+            _TASK_COMPLETED,
+            node.id,
+            tok.id,
+            owned or None,
+            task.id,
+        )
         h.append(event)
         scope = tok.local if tok.local is not None else tok.scope
         self.set_variables(scope, owned, node.id, owned=True)

@@ -101,7 +101,12 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _KIND_TEXT = {k.value: k.value for k in HistoryKind}
 
 
-def instance_to_dict(inst: Instance) -> dict[str, Any]:
+def instance_to_dict(inst: Instance, *, include_history: bool = True) -> dict[str, Any]:
+    """The case as a JSON-ready dict.
+
+    Without history (``include_history=False``, for stores that keep events as rows of their
+    own) the dict says how many events precede the next one, so sequence numbers go on.
+    """
     times = _TimeTable()
     t = times.ref
     data = {
@@ -166,15 +171,18 @@ def instance_to_dict(inst: Instance) -> dict[str, Any]:
                 to_jsonable(variables) if variables is not None else None,
                 detail,
             ]
-            for seq, time, kind, element, token, variables, detail in inst.history
+            for seq, time, kind, element, token, variables, detail in (
+                inst.history if include_history else ()
+            )
         ],
+        "history_base": inst.history_base + (0 if include_history else len(inst.history)),
     }
     data["times"] = times.values
     return data
 
 
-def instance_to_json(inst: Instance) -> str:
-    return _ENCODER.encode(instance_to_dict(inst))
+def instance_to_json(inst: Instance, *, include_history: bool = True) -> str:
+    return _ENCODER.encode(instance_to_dict(inst, include_history=include_history))
 
 
 def instance_from_dict(data: dict[str, Any]) -> Instance:
@@ -198,6 +206,7 @@ def instance_from_dict(data: dict[str, Any]) -> Instance:
         state=InstanceState(data["state"]),
         ended=_at(times, data["ended"]),
         next_id=data["next_id"],
+        history_base=data.get("history_base", 0),
     )
     for tid, node, scope, state, via, local in data["tokens"]:
         inst.tokens[tid] = Token(tid, node, scope, TokenState(state), via, local)
@@ -262,7 +271,7 @@ def _check_references(inst: Instance) -> None:
     """Refuse a stored case whose parts do not fit together (hand-edited or truncated JSON)."""
     if not all(isinstance(v, str) for v in (inst.id, inst.process_id)):
         raise ValueError("the case id and process id must be text")
-    if type(inst.version) is not int or type(inst.next_id) is not int:
+    if not all(type(n) is int for n in (inst.version, inst.next_id, inst.history_base)):
         raise ValueError("the version and next id must be integers")
     root = inst.scopes.get(0)
     if root is None or root.parent is not None:

@@ -185,6 +185,11 @@ class Instance:
     # full collection would walk every event of every case).  ``events`` gives the typed view.
     history: list[RawEvent] = field(default_factory=list)
     next_id: int = 1
+    # Kept by stores, not by the engine: the revision the case was loaded at (optimistic
+    # locking), and how many history events are stored before ``history`` starts (a durable
+    # store keeps events as rows and loads a case without them; sequence numbers go on from it).
+    rev: int = 0
+    history_base: int = 0
 
     def new_id(self) -> int:
         n = self.next_id

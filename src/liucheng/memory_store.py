@@ -1,0 +1,187 @@
+"""``MemoryStore``: deployments and cases kept as live objects in dictionaries.
+
+The default store of ``Engine()``.  ``load`` hands out the stored object itself and ``save`` only
+updates the indexes (open tasks by id, business keys), so a step costs no copying at all.  It is
+safe for several threads because every operation holds the store's lock (see ``transaction``);
+it does not survive the process, which is what the SQL store is for.
+"""
+
+from __future__ import annotations
+
+import operator
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any
+
+from liucheng.engine.state import (
+    Instance,
+    InstanceState,
+    RawEvent,
+    SubscriptionKind,
+    UserTask,
+)
+from liucheng.errors import ConflictError
+from liucheng.store import DeploymentRecord, StartTimer, TaskQuery
+
+_created = operator.attrgetter("created")
+_ACTIVE = InstanceState.ACTIVE
+_TIMER = SubscriptionKind.TIMER
+_MESSAGE = SubscriptionKind.MESSAGE
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._deployments: list[DeploymentRecord] = []
+        self._start_timers: list[StartTimer] = []
+        self._instances: dict[str, Instance] = {}
+        self._keys: dict[tuple[str, str], str] = {}  # (process id, business key) -> case id
+        self._task_index: dict[str, str] = {}  # open task id -> case id
+        self._open_tasks: dict[str, tuple[str, ...]] = {}  # case id -> its open task ids
+
+    def transaction(self) -> AbstractContextManager[Any]:
+        """The store's re-entrant lock: one operation at a time, from any number of threads.
+
+        In memory there is nothing to commit or roll back; holding the lock for the whole
+        operation is what keeps two threads from changing one case at once.  (A C-level lock is
+        also the cheapest context manager Python has.)
+        """
+        return self._lock
+
+    # -- deployments ----------------------------------------------------------------------------
+    def add_deployment(self, record: DeploymentRecord) -> None:
+        self._deployments.append(record)
+
+    def deployments(self) -> list[DeploymentRecord]:
+        return list(self._deployments)
+
+    def start_timers(self) -> list[StartTimer]:
+        return list(self._start_timers)
+
+    def replace_start_timers(self, process_id: str, timers: list[StartTimer]) -> None:
+        kept = [t for t in self._start_timers if t.process_id != process_id]
+        self._start_timers = kept + timers
+
+    # -- cases ----------------------------------------------------------------------------------
+    def insert(self, inst: Instance) -> None:
+        key = inst.business_key
+        if key is not None:
+            if (inst.process_id, key) in self._keys:
+                raise ConflictError(
+                    f"process '{inst.process_id}' already has a case with business key '{key}'"
+                )
+            self._keys[(inst.process_id, key)] = inst.id
+        self._instances[inst.id] = inst
+        self._index_tasks(inst)
+
+    def load(self, instance_id: str) -> Instance | None:
+        return self._instances.get(instance_id)
+
+    def save(self, inst: Instance) -> None:
+        if self._instances.get(inst.id) is not inst:
+            # A case restored from a dump replaces the one held (Engine.load).
+            old = self._instances.get(inst.id)
+            if old is not None and old.business_key is not None:
+                self._keys.pop((old.process_id, old.business_key), None)
+            self._instances[inst.id] = inst
+            if inst.business_key is not None:
+                self._keys[(inst.process_id, inst.business_key)] = inst.id
+        self._index_tasks(inst)
+        inst.rev += 1
+
+    def _index_tasks(self, inst: Instance) -> None:
+        now_open = tuple(inst.tasks)
+        before = self._open_tasks.get(inst.id, ())
+        if before == now_open:
+            return
+        index = self._task_index
+        for task_id in before:
+            index.pop(task_id, None)
+        for task_id in now_open:
+            index[task_id] = inst.id
+        if now_open:
+            self._open_tasks[inst.id] = now_open
+        else:
+            self._open_tasks.pop(inst.id, None)
+
+    def instances(
+        self, process: str | None = None, state: InstanceState | None = None
+    ) -> Iterator[Instance]:
+        for inst in self._instances.values():
+            if (process is None or inst.process_id == process) and (
+                state is None or inst.state == state
+            ):
+                yield inst
+
+    def history(self, instance_id: str) -> list[RawEvent]:
+        inst = self._instances.get(instance_id)
+        return list(inst.history) if inst is not None else []
+
+    # -- queries ----------------------------------------------------------------------------
+    def business_key_in_use(self, process_id: str, business_key: str) -> bool:
+        return (process_id, business_key) in self._keys
+
+    def instance_of_task(self, task_id: str) -> str | None:
+        return self._task_index.get(task_id)
+
+    def tasks(self, query: TaskQuery) -> list[UserTask]:
+        if query.instance is not None:
+            inst = self._instances.get(query.instance)
+            source: Iterator[UserTask] = iter(inst.tasks.values() if inst else ())
+        else:
+            source = (
+                task
+                for case_id in self._open_tasks
+                for task in self._instances[case_id].tasks.values()
+            )
+        assignee, group, process, user = query.assignee, query.group, query.process, query.user
+        if assignee is None and group is None and process is None and user is None:
+            result = list(source)
+        else:
+            result = [
+                t
+                for t in source
+                if (assignee is None or t.assignee == assignee)
+                and (group is None or group in t.candidate_groups)
+                and (process is None or t.process_id == process)
+                and (user is None or t.assignee == user or user in t.candidate_users)
+            ]
+        if len(result) > 1:
+            # Cases and their tasks are kept in creation order and the sort is stable, so tasks
+            # created at the same instant stay in the order they were created.
+            result.sort(key=_created)
+        return result
+
+    def message_waiters(self, message: str, key: str | None) -> list[tuple[str, int]]:
+        return [
+            (inst.id, sub.id)
+            for inst in self._instances.values()
+            if inst.state is _ACTIVE and inst.subscriptions
+            for sub in inst.subscriptions.values()
+            if sub.kind is _MESSAGE and sub.message == message and (key is None or sub.key == key)
+        ]
+
+    def due_timers(self, now: datetime) -> list[tuple[datetime, str, int]]:
+        due = [
+            (sub.due, inst.id, sub.id)
+            for inst in self._instances.values()
+            if inst.state is _ACTIVE and inst.subscriptions
+            for sub in inst.subscriptions.values()
+            if sub.kind is _TIMER and sub.due is not None and sub.due <= now
+        ]
+        due.sort()
+        return due
+
+    def next_due(self) -> datetime | None:
+        return min(
+            (
+                sub.due
+                for inst in self._instances.values()
+                if inst.state is _ACTIVE and inst.subscriptions
+                for sub in inst.subscriptions.values()
+                if sub.kind is _TIMER and sub.due is not None
+            ),
+            default=None,
+        )

@@ -1,0 +1,128 @@
+"""Where an ``Engine`` keeps deployments and cases: the seam between the API and storage.
+
+``Engine`` runs every operation the same way: inside ``store.transaction()`` it loads the case
+(``load``), lets the executor take one step on it, and hands it back (``save``).  A store decides
+what "keeping" means:
+
+* ``MemoryStore`` (``liucheng.memory_store``) keeps the live objects in dictionaries — the default,
+  and the fastest.
+* ``SqlStore`` (``liucheng.runtime``) writes each case as one row (its state as JSON, a revision
+  number for optimistic locking) plus rows that make it queryable (open tasks with their
+  candidate groups, message subscriptions, due timers, history events), all in one transaction.
+
+Rules every store keeps:
+
+* ``save`` is all or nothing, and refuses with ``ConflictError`` when the case changed since it was
+  loaded (``Instance.rev`` is the revision it was loaded at; ``save`` increments it).
+* Stores never interpret process semantics: they store what the executor produced and answer
+  queries over it.
+* History is append-only: ``save`` adds the events past those it already holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NamedTuple, Protocol
+
+from liucheng.engine.state import Instance, InstanceState, RawEvent, UserTask
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentRecord:
+    """One deployed version of one process, with the file it came from."""
+
+    process_id: str
+    version: int
+    name: str | None
+    content_hash: str  # sha256 of the file's bytes
+    source: bytes  # the BPMN file as deployed
+    source_name: str | None  # the file name, for messages
+    language: str  # the expression language the process was compiled with
+    deployed: datetime
+
+
+class TaskQuery(NamedTuple):
+    """Filters of ``Engine.tasks``; None means "any"."""
+
+    instance: str | None = None
+    assignee: str | None = None
+    group: str | None = None
+    process: str | None = None
+    user: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StartTimer:
+    """A timer start event waiting to start a case of a process (its latest version)."""
+
+    process_id: str
+    node: str
+    due: datetime
+    cycle: str | None
+    armed: datetime
+    fired: int = 0
+
+
+class Store(Protocol):
+    # -- transactions -------------------------------------------------------------------------
+    def transaction(self) -> AbstractContextManager[Any]:
+        """Everything done inside happens together or not at all."""
+        ...
+
+    # -- deployments ----------------------------------------------------------------------------
+    def add_deployment(self, record: DeploymentRecord) -> None: ...
+
+    def deployments(self) -> list[DeploymentRecord]:
+        """Every deployed version, oldest first."""
+        ...
+
+    def start_timers(self) -> list[StartTimer]: ...
+
+    def replace_start_timers(self, process_id: str, timers: list[StartTimer]) -> None:
+        """The timer start events of ``process_id`` are now exactly ``timers``."""
+        ...
+
+    # -- cases ----------------------------------------------------------------------------------
+    def insert(self, inst: Instance) -> None:
+        """Add a new case; ``ConflictError`` if its business key is already used in its process."""
+        ...
+
+    def load(self, instance_id: str) -> Instance | None:
+        """The case, to change and ``save``; None if there is no such case."""
+        ...
+
+    def save(self, inst: Instance) -> None:
+        """Write the case back; ``ConflictError`` if someone else saved it since it was loaded."""
+        ...
+
+    def instances(
+        self, process: str | None = None, state: InstanceState | None = None
+    ) -> Iterator[Instance]: ...
+
+    def history(self, instance_id: str) -> list[RawEvent]: ...
+
+    # -- queries that find cases ------------------------------------------------------------
+    def business_key_in_use(self, process_id: str, business_key: str) -> bool: ...
+
+    def instance_of_task(self, task_id: str) -> str | None:
+        """The case an *open* task belongs to."""
+        ...
+
+    def tasks(self, query: TaskQuery) -> list[UserTask]:
+        """Open tasks matching ``query``, oldest first."""
+        ...
+
+    def message_waiters(self, message: str, key: str | None) -> list[tuple[str, int]]:
+        """(case id, subscription id) of active cases waiting for ``message`` (and ``key``)."""
+        ...
+
+    def due_timers(self, now: datetime) -> list[tuple[datetime, str, int]]:
+        """(due, case id, subscription id) of timers due by ``now``, earliest first."""
+        ...
+
+    def next_due(self) -> datetime | None:
+        """When the earliest timer of any active case falls due."""
+        ...
