@@ -132,13 +132,16 @@ class Deployment:
 class Engine:
     """The Liucheng engine: deploy processes, start and work cases.
 
-    ``Engine()`` keeps everything in memory (``MemoryStore``); ``Engine(store=...)`` keeps it
-    wherever the store does.  Every operation runs inside one store transaction: load the case,
-    take one step, save it (plus any case a thrown message reaches), or change nothing.
+    ``Engine()`` keeps everything in memory (``MemoryStore``); ``Engine("sqlite:///cases.db")``
+    or a ``postgresql+psycopg://`` URL keeps it in that database (``SqlStore``);
+    ``Engine(store=...)`` takes any store.  Every operation runs inside one store
+    transaction: load the case, take one step, save it (plus any case a thrown message
+    reaches), or change nothing.
     """
 
     def __init__(
         self,
+        url: str | None = None,
         *,
         store: Store | None = None,
         clock: Clock | None = None,
@@ -146,6 +149,12 @@ class Engine:
         expression_language: str | None = None,
     ) -> None:
         self.clock = clock or Clock()
+        if url is not None and store is not None:
+            raise LiuchengError("give a database URL or a store, not both")
+        if url is not None:
+            from liucheng.runtime import SqlStore
+
+            store = SqlStore(url, migrate=True)  # tables created or upgraded on first use
         self.store: Store = store if store is not None else MemoryStore()
         tz = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
         self.env = Environment(timezone=tz)

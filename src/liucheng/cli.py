@@ -7,14 +7,25 @@ status 1; anything else is a bug and shows its traceback.
 from __future__ import annotations
 
 import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Column, Table
 
+from liucheng.cli_values import parse_assignments
+from liucheng.engine.state import InstanceState
 from liucheng.errors import LiuchengError
 from liucheng.i18n import _, set_language
+from liucheng.transfer import read_export, write_export
+from liucheng.where import render_position
+
+if TYPE_CHECKING:
+    from liucheng.api import Engine
 
 app = typer.Typer(
     name="liucheng",
@@ -66,6 +77,366 @@ def validate(
         console.print(_("{file}: OK ({processes})", file=str(path), processes=names))
     if failed:
         raise typer.Exit(1)
+
+
+# == durable commands: each opens the database, does one thing, and exits ==========================
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="LIUCHENG_DATABASE_URL",
+        help="Database URL (default: sqlite:///liucheng.db in this folder)",
+    ),
+]
+VarOption = Annotated[
+    list[str] | None,
+    typer.Option("--var", "-v", help="name=value; numbers, true/false, dates and JSON are typed"),
+]
+
+db_app = typer.Typer(help="The database: create or upgrade its tables.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _engine(db: str | None) -> Engine:
+    """An engine on the database, its tables created or upgraded first."""
+    from liucheng.api import Engine
+    from liucheng.runtime.database import connect, upgrade
+    from liucheng.runtime.sql_store import SqlStore
+
+    database = connect(db)
+    upgrade(database)
+    return Engine(store=SqlStore(database))
+
+
+def _id_column(header: str) -> Column:
+    """Ids are what people copy into the next command: never wrapped or cut short."""
+    return Column(header, no_wrap=True, min_width=26)
+
+
+def _show(table: Table) -> None:
+    if console.is_terminal:
+        console.print(table)
+    else:
+        # Piped or captured output has no width of its own; Rich would squeeze tables into 80
+        # columns and cut the names.
+        Console(highlight=False, width=160).print(table)
+
+
+def _run(action: Callable[[], None]) -> None:
+    try:
+        action()
+    except LiuchengError as exc:
+        _fail(exc)
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOption = None) -> None:
+    """Create the tables, or bring them up to this version's schema."""
+
+    def action() -> None:
+        from liucheng.runtime.database import upgrade
+
+        upgrade(db)
+        console.print(_("database is up to date"))
+
+    _run(action)
+
+
+@app.command()
+def deploy(
+    files: Annotated[list[Path], typer.Argument(help="BPMN files")],
+    db: DbOption = None,
+    language: Annotated[
+        str | None, typer.Option("--language", help="default expression language: feel or python")
+    ] = None,
+) -> None:
+    """Deploy BPMN files: each changed process becomes a new version."""
+
+    def action() -> None:
+        engine = _engine(db)
+        for path in files:
+            for d in engine.deploy(path, expression_language=language):
+                state = _("new version") if d.new else _("unchanged")
+                console.print(f"{d.process_id} v{d.version}  {state}")
+
+    _run(action)
+
+
+@app.command()
+def processes(db: DbOption = None) -> None:
+    """List deployed processes (latest versions)."""
+
+    def action() -> None:
+        table = Table(_("process"), _("version"), _("name"), _("starts with"))
+        for proc in _engine(db).processes():
+            starts = ", ".join(
+                filter(
+                    None, ["none" if proc.start else "", *proc.message_starts, *proc.timer_starts]
+                )
+            )
+            table.add_row(proc.id, str(proc.version), proc.name or "", starts)
+        _show(table)
+
+    _run(action)
+
+
+@app.command()
+def start(
+    process: Annotated[str, typer.Argument(help="process id")],
+    var: VarOption = None,
+    key: Annotated[str | None, typer.Option("--key", help="business key")] = None,
+    version: Annotated[int | None, typer.Option("--version", help="a fixed version")] = None,
+    db: DbOption = None,
+) -> None:
+    """Start a case."""
+
+    def action() -> None:
+        case = _engine(db).start(process, parse_assignments(var), business_key=key, version=version)
+        console.print(case.id)
+        _print_where(case.active, case.state.value)
+
+    _run(action)
+
+
+def _print_where(active: tuple[str, ...], state: str) -> None:
+    where = ", ".join(active) if active else "-"
+    console.print(_("state: {state}; at: {where}", state=_(state), where=where))
+
+
+@app.command()
+def tasks(
+    group: Annotated[str | None, typer.Option("--group", help="candidate group")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="assignee or candidate user")] = None,
+    process: Annotated[str | None, typer.Option("--process")] = None,
+    instance: Annotated[str | None, typer.Option("--instance")] = None,
+    db: DbOption = None,
+) -> None:
+    """List open user tasks, oldest first."""
+
+    def action() -> None:
+        table = Table(_id_column(_("task")), _("name"), _("process"), _("key"), _("for"), _("due"))
+        for t in _engine(db).tasks(group=group, user=user, process=process, instance=instance):
+            offered = ", ".join([*([t.assignee] if t.assignee else []), *t.candidate_groups])
+            due = t.due.isoformat(timespec="minutes") if t.due else ""
+            table.add_row(t.id, t.name or t.node, t.process_id, t.business_key or "", offered, due)
+        _show(table)
+
+    _run(action)
+
+
+@app.command()
+def complete(
+    task: Annotated[str, typer.Argument(help="task id")],
+    var: VarOption = None,
+    db: DbOption = None,
+) -> None:
+    """Complete a user task, setting variables."""
+
+    def action() -> None:
+        case = _engine(db).complete(task, parse_assignments(var))
+        _print_where(case.active, case.state.value)
+
+    _run(action)
+
+
+@app.command()
+def correlate(
+    message: Annotated[str, typer.Argument(help="message name")],
+    key: Annotated[str | None, typer.Option("--key", help="correlation key")] = None,
+    var: VarOption = None,
+    db: DbOption = None,
+) -> None:
+    """Deliver a message to the case waiting for it (or start one by message)."""
+
+    def action() -> None:
+        case = _engine(db).correlate(message, key=key, variables=parse_assignments(var))
+        console.print(case.id)
+        _print_where(case.active, case.state.value)
+
+    _run(action)
+
+
+@app.command()
+def instances(
+    process: Annotated[str | None, typer.Option("--process")] = None,
+    state: Annotated[
+        str | None, typer.Option("--state", help="active, completed or terminated")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """List cases."""
+
+    def action() -> None:
+        if state is not None and state not in {s.value for s in InstanceState}:
+            raise LiuchengError(f"--state must be active, completed or terminated, not {state!r}")
+        table = Table(
+            _id_column(_("case")), _("process"), _("key"), _("state"), _("at"), _("started")
+        )
+        for case in _engine(db).instances(process=process, state=state):
+            table.add_row(
+                case.id,
+                f"{case.process_id} v{case.version}",
+                case.business_key or "",
+                _(case.state.value),
+                ", ".join(case.active),
+                case.started.isoformat(timespec="seconds"),
+            )
+        _show(table)
+
+    _run(action)
+
+
+@app.command()
+def show(
+    instance: Annotated[str, typer.Argument(help="case id")],
+    db: DbOption = None,
+) -> None:
+    """Show a case: where it stands, its variables, open tasks, incidents and history."""
+
+    def action() -> None:
+        engine = _engine(db)
+        case = engine.instance(instance)
+        proc = engine._process(case.process_id, case.version)
+        console.print(f"[bold]{case.id}[/bold]  {case.process_id} v{case.version}", markup=True)
+        if case.business_key:
+            console.print(_("business key: {key}", key=case.business_key))
+        _print_where(case.active, case.state.value)
+        console.print()
+        console.print(_("where it stands:"))
+        for line in render_position(proc, case.active, engine.path(case.id)):
+            console.print("  " + line, markup=False)
+        variables = Table(_("variable"), _("value"))
+        for name, value in sorted(case.variables.items()):
+            variables.add_row(name, repr(value))
+        _show(variables)
+        for t in engine.tasks(instance=case.id):
+            console.print(_("open task {id}: {name}", id=t.id, name=t.name or t.node))
+        for inc in case.incidents:
+            console.print(
+                _(
+                    "incident {id} at {node}: {message}",
+                    id=inc.id,
+                    node=inc.node,
+                    message=inc.message,
+                )
+            )
+        history = Table(_("#"), _("time"), _("event"), _("element"), _("detail"))
+        for e in engine.history(case.id):
+            history.add_row(
+                str(e.seq),
+                e.time.isoformat(timespec="seconds"),
+                e.kind.value,
+                e.element or "",
+                e.detail or (repr(e.variables) if e.variables else ""),
+            )
+        _show(history)
+
+    _run(action)
+
+
+@app.command()
+def incidents(
+    instance: Annotated[str | None, typer.Option("--instance")] = None,
+    db: DbOption = None,
+) -> None:
+    """List incidents: tokens stuck until an operator fixes the cause and retries."""
+
+    def action() -> None:
+        table = Table(_id_column(_("case")), _("incident"), _("element"), _("kind"), _("message"))
+        for case_id, inc in _engine(db).incidents(instance):
+            table.add_row(case_id, str(inc.id), inc.node, inc.kind, inc.message)
+        _show(table)
+
+    _run(action)
+
+
+@app.command()
+def retry(
+    instance: Annotated[str, typer.Argument(help="case id")],
+    incident: Annotated[int | None, typer.Option("--incident", help="one incident id")] = None,
+    db: DbOption = None,
+) -> None:
+    """Run the elements of a case's incidents again (after fixing the cause)."""
+
+    def action() -> None:
+        case = _engine(db).retry(instance, incident)
+        _print_where(case.active, case.state.value)
+
+    _run(action)
+
+
+@app.command()
+def jobs(db: DbOption = None) -> None:
+    """List timers waiting to fire, earliest first."""
+
+    def action() -> None:
+        engine = _engine(db)
+        table = Table(_("due"), _id_column(_("case")), _("wait"))
+        for due, case_id, sub_id in engine.store.due_timers(datetime.max.replace(tzinfo=UTC)):
+            table.add_row(due.isoformat(timespec="seconds"), case_id, str(sub_id))
+        for timer in engine.store.start_timers():
+            table.add_row(
+                timer.due.isoformat(timespec="seconds"),
+                _("(starts {process})", process=timer.process_id),
+                timer.node,
+            )
+        _show(table)
+
+    _run(action)
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="fire what is due, then exit")] = False,
+    interval: Annotated[float, typer.Option("--interval", help="seconds between rounds")] = 1.0,
+    db: DbOption = None,
+) -> None:
+    """Fire due timers, round after round, until stopped (Ctrl-C)."""
+
+    def action() -> None:
+        engine = _engine(db)
+        while True:
+            fired = engine.run_due_jobs()
+            if fired:
+                console.print(_("{n} timer(s) fired", n=fired))
+            if once:
+                return
+            time.sleep(interval)
+
+    try:
+        _run(action)
+    except KeyboardInterrupt:
+        console.print(_("worker stopped"))
+
+
+@app.command("export")
+def export_data(
+    output: Annotated[Path, typer.Argument(help="file to write (JSON lines)")],
+    db: DbOption = None,
+) -> None:
+    """Write every deployment and case to a JSON-lines file (backup, or moving databases)."""
+
+    def action() -> None:
+        engine = _engine(db)
+        count = write_export(engine, output)
+        console.print(_("{n} records written to {file}", n=count, file=str(output)))
+
+    _run(action)
+
+
+@app.command("import")
+def import_data(
+    source: Annotated[Path, typer.Argument(help="a file written by 'liucheng export'")],
+    db: DbOption = None,
+) -> None:
+    """Load deployments and cases from a JSON-lines export."""
+
+    def action() -> None:
+        count = read_export(_engine(db), source)
+        console.print(_("{n} records imported from {file}", n=count, file=str(source)))
+
+    _run(action)
 
 
 @app.command()

@@ -42,7 +42,7 @@ def _catalogue(lang: str) -> dict[str, str]:
     return data
 
 
-def _(message: str, **values: object) -> str:
+def _(message: str, /, **values: object) -> str:
     """Translate ``message`` and fill its ``{name}`` placeholders."""
     text = _catalogue(language()).get(message, message)
     return text.format(**values) if values else text

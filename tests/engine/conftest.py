@@ -1,8 +1,8 @@
 """Shared fixtures for engine behaviour tests.
 
 Each behaviour has its own small model in ``tests/engine/models/<name>.bpmn``; ``deploy(name)``
-deploys it into a fresh in-memory engine whose clock is frozen at a fixed instant, so timers
-and history timestamps are deterministic.
+deploys it into a fresh engine — in memory, on SQLite and on PostgreSQL in turn — whose clock
+is frozen at a fixed instant, so timers and history timestamps are deterministic.
 """
 
 from __future__ import annotations
@@ -20,9 +20,14 @@ MODELS = Path(__file__).parent / "models"
 START = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
-@pytest.fixture
-def engine() -> Engine:
-    return Engine(clock=Clock.frozen(START))
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest) -> Engine:
+    """A fresh engine on each store in turn: every behaviour is checked in memory, on SQLite
+    and on PostgreSQL (where each step is a database transaction with a revision check)."""
+    if request.param == "memory":
+        return Engine(clock=Clock.frozen(START))
+    store = request.getfixturevalue(f"{request.param}_store")
+    return Engine(store=store, clock=Clock.frozen(START))
 
 
 @pytest.fixture

@@ -1,0 +1,106 @@
+"""Opening the database, and bringing its schema up to date.
+
+``connect`` turns a URL into a SQLAlchemy ``Engine`` set up the way the runtime needs it:
+
+* **SQLite** (the default: ``liucheng.db`` in the working directory) runs in WAL mode, so readers
+  never wait for the writer and the writer never waits for readers; ``synchronous=NORMAL``,
+  which in WAL mode is still safe against corruption and loses at most the last transactions on
+  a power cut (not on a crash of the process); foreign keys on; and a busy timeout, so a second
+  writer waits for the first instead of failing at once.
+
+  Python's ``sqlite3`` module opens transactions lazily, just before the first write, so the
+  reads before it would run outside any transaction.  We switch that off and send ``BEGIN``
+  ourselves: a transaction of ``SqlStore.transaction()`` starts with ``BEGIN IMMEDIATE``, taking
+  SQLite's single write lock at once.  Two writers then queue up (the busy timeout) instead of
+  both reading a snapshot and the second failing with "database is locked" when it tries to
+  write — an error that the busy timeout cannot cure, because waiting cannot make an old
+  snapshot current.  Plain reads begin with ``BEGIN`` (deferred) and never block anyone.
+* **PostgreSQL**: ``postgresql://…`` URLs use psycopg 3 (``postgresql+psycopg://``); isolation
+  is the server's default, READ COMMITTED — the revision check in ``SqlStore.save`` is what
+  keeps concurrent writers apart (see ``sql_store``).
+
+``upgrade`` runs the Alembic migrations shipped inside the package, so an installed Liucheng
+needs no ``alembic.ini`` or working directory to create or update its database.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+URL_VARIABLE = "LIUCHENG_DATABASE_URL"
+DEFAULT_FILE = "liucheng.db"
+BUSY_TIMEOUT_MS = 10_000
+MIGRATIONS = Path(__file__).parent / "migrations"
+# A Connection execution option: begin SQLite transactions with BEGIN IMMEDIATE.
+WRITE_OPTION = "liucheng_write"
+
+
+def default_url() -> str:
+    """``$LIUCHENG_DATABASE_URL``, else a SQLite file ``liucheng.db`` in the working directory."""
+    return os.environ.get(URL_VARIABLE) or f"sqlite:///{Path.cwd() / DEFAULT_FILE}"
+
+
+def connect(url: str | None = None, **engine_options: Any) -> Engine:
+    """A SQLAlchemy engine for ``url`` (see ``default_url``), configured as described above."""
+    parsed = make_url(url or default_url())
+    backend = parsed.get_backend_name()
+    if backend in ("postgresql", "postgres") and parsed.get_driver_name() in ("", "psycopg2"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if backend != "sqlite":
+        return create_engine(parsed, pool_pre_ping=True, **engine_options)
+    if parsed.database in (None, "", ":memory:"):
+        # One shared connection, or every connection would see its own empty database.
+        engine_options.setdefault("poolclass", StaticPool)
+        engine_options.setdefault("connect_args", {"check_same_thread": False})
+    engine = create_engine(parsed, **engine_options)
+    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Autocommit at the driver level: transactions are begun explicitly by ``_sqlite_begin``.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    finally:
+        cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    immediate = conn.get_execution_options().get(WRITE_OPTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def alembic_config() -> Config:
+    """An Alembic configuration built in code, pointing at the packaged migrations."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def upgrade(url_or_engine: str | Engine | None = None, revision: str = "head") -> None:
+    """Bring the database's schema up to ``revision`` (the newest by default)."""
+    engine = url_or_engine if isinstance(url_or_engine, Engine) else connect(url_or_engine)
+    config = alembic_config()
+    try:
+        with engine.connect() as conn:
+            conn.execution_options(**{WRITE_OPTION: True})
+            config.attributes["connection"] = conn
+            command.upgrade(config, revision)
+            conn.commit()
+    finally:
+        if engine is not url_or_engine:
+            engine.dispose()

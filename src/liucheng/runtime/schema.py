@@ -1,0 +1,183 @@
+"""The database schema of the durable runtime, as SQLAlchemy Core tables.
+
+A case is one row of ``instances``: its whole state as JSON (``data``, without history) and a
+revision number (``rev``) that guards it against lost updates (see ``sql_store``).  The other
+tables are written in the same transaction as that row and exist so that questions can be
+answered without reading every case:
+
+* ``tasks`` / ``task_candidates``: the open user tasks, for inboxes (by assignee, candidate
+  group or user, process, case, due date);
+* ``subscriptions``: the messages and timers each case waits for, so correlation and the timer
+  loop find their cases with an index;
+* ``variables``: the process-scope variables with a typed value, so cases and tasks can later be
+  found by a variable's value (text, number, boolean; the exact value is in ``json``);
+* ``history``: every event of every case, append-only, numbered per case by ``seq``.
+
+``deployments`` keeps each deployed version with its source file, so a restarted engine
+compiles exactly what ran before; ``start_timers`` keeps the timer start events waiting to
+start cases.
+
+The schema is created and changed only by the Alembic migrations in ``migrations/``; the tests
+check that the migrations produce exactly these tables.  Constraint and index names follow one
+naming convention, so later migrations can refer to them on both databases.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from liucheng.runtime.types import ExactNumber, UtcDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Lengths of indexed text columns.  PostgreSQL refuses index entries over ~2700 bytes, so a
+# text variable longer than TEXT_VALUE_MAX characters is stored in ``json`` only.
+ID = 64
+NAME = 255
+TEXT_VALUE_MAX = 500
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+deployments = Table(
+    "deployments",
+    metadata,
+    # A surrogate key only to keep "oldest first" exact for versions deployed in the same instant.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("process_id", String(NAME), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("name", Text),
+    Column("content_hash", String(64), nullable=False),
+    Column("source", LargeBinary, nullable=False),
+    Column("source_name", Text),
+    Column("language", String(32), nullable=False),
+    Column("deployed", UtcDateTime, nullable=False),
+    UniqueConstraint("process_id", "version"),
+)
+
+instances = Table(
+    "instances",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("process_id", String(NAME), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("business_key", Text),
+    Column("state", String(16), nullable=False),
+    Column("started", UtcDateTime, nullable=False),
+    Column("ended", UtcDateTime),
+    Column("rev", Integer, nullable=False),  # the optimistic lock: +1 on every save
+    Column("data", Text, nullable=False),  # the case as JSON, without its history
+    # NULL keys are distinct in both databases: any number of cases may have no key.
+    UniqueConstraint("process_id", "business_key"),
+)
+
+
+def _case() -> ForeignKey:
+    """A reference to the case; its rows go when the case row goes."""
+    return ForeignKey("instances.id", ondelete="CASCADE")
+
+
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("instance_id", String(ID), _case(), nullable=False),
+    Column("token", Integer, nullable=False),
+    Column("position", Integer, nullable=False),  # creation order within its case
+    Column("node", String(NAME), nullable=False),
+    Column("name", Text),
+    Column("assignee", String(NAME)),
+    Column("form_key", Text),
+    Column("due", UtcDateTime),
+    Column("priority", Integer, nullable=False),
+    Column("process_id", String(NAME), nullable=False),
+    Column("business_key", Text),
+    Column("created", UtcDateTime, nullable=False),
+    Index(None, "assignee"),
+    Index(None, "process_id"),
+    Index(None, "instance_id"),
+    Index(None, "due"),
+)
+
+task_candidates = Table(
+    "task_candidates",
+    metadata,
+    Column("task_id", String(128), ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(8), nullable=False),  # 'group' or 'user'
+    Column("position", Integer, nullable=False),  # order in the task's list of that kind
+    Column("name", String(NAME), nullable=False),
+    PrimaryKeyConstraint("task_id", "kind", "position"),
+    Index(None, "kind", "name"),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("instance_id", String(ID), _case(), nullable=False),
+    Column("sub_id", Integer, nullable=False),
+    Column("kind", String(8), nullable=False),  # 'message' or 'timer'
+    Column("message", String(NAME)),
+    Column("key", Text),
+    Column("due", UtcDateTime),
+    PrimaryKeyConstraint("instance_id", "sub_id"),
+    Index(None, "kind", "message", "key"),
+    Index(None, "kind", "due"),
+)
+
+history = Table(
+    "history",
+    metadata,
+    Column("instance_id", String(ID), _case(), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("time", UtcDateTime, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("element", String(NAME)),
+    Column("token", Integer),
+    Column("variables", Text),  # the variables the event changed, as codec JSON
+    Column("detail", Text),
+    PrimaryKeyConstraint("instance_id", "seq"),
+)
+
+start_timers = Table(
+    "start_timers",
+    metadata,
+    Column("process_id", String(NAME), nullable=False),
+    Column("node", String(NAME), nullable=False),
+    Column("due", UtcDateTime, nullable=False),
+    Column("cycle", Text),
+    Column("armed", UtcDateTime, nullable=False),
+    Column("fired", Integer, nullable=False),
+    PrimaryKeyConstraint("process_id", "node"),
+)
+
+variables = Table(
+    "variables",
+    metadata,
+    Column("instance_id", String(ID), _case(), nullable=False),
+    Column("scope", Integer, nullable=False),  # 0: the process scope (the only one written yet)
+    Column("name", String(NAME), nullable=False),
+    Column("text_value", String(TEXT_VALUE_MAX)),  # text, and dates/times as ISO text in UTC
+    Column("number_value", ExactNumber),
+    Column("bool_value", Boolean),
+    Column("json", Text, nullable=False),  # the exact value, as codec JSON
+    PrimaryKeyConstraint("instance_id", "scope", "name"),
+    Index(None, "name", "text_value"),
+    Index(None, "name", "number_value"),
+)

@@ -1,0 +1,76 @@
+"""Two writers of one case at once, as the ``sql_store`` docstring describes them.
+
+PostgreSQL: both load revision 0; the second UPDATE waits for the first transaction's row lock,
+then finds the revision changed and refuses.  SQLite: ``BEGIN IMMEDIATE`` makes the second
+operation wait for the first to commit, so it loads the first one's result and both succeed.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from liucheng.errors import ConflictError
+from liucheng.runtime import SqlStore
+
+from .conftest import Cases
+
+
+def _race(store: SqlStore, case_id: str, loaded_both: threading.Barrier | None) -> list[object]:
+    """Two threads load and save the case; the first holds its transaction open a while after
+    saving, and the second saves during that time."""
+    outcomes: list[object] = []
+
+    def writer(name: str, before_save: float, before_commit: float) -> None:
+        try:
+            with store.transaction():
+                inst = store.load(case_id)
+                assert inst is not None
+                if loaded_both is not None:
+                    loaded_both.wait(timeout=5)
+                time.sleep(before_save)
+                inst.scopes[0].variables[name] = inst.rev
+                store.save(inst)
+                time.sleep(before_commit)
+            outcomes.append(name)
+        except ConflictError as exc:
+            outcomes.append(exc)
+
+    threads = [
+        threading.Thread(target=writer, args=("first", 0.0, 0.3)),
+        threading.Thread(target=writer, args=("second", 0.1, 0.0)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    return outcomes
+
+
+def test_postgresql_second_writer_of_a_revision_is_refused(postgresql_store: SqlStore) -> None:
+    sql_store = postgresql_store
+    cases = Cases()
+    case_id = cases.start()
+    sql_store.insert(cases.instance(case_id))
+
+    outcomes = _race(sql_store, case_id, threading.Barrier(2))
+
+    assert outcomes[0] == "first"
+    assert isinstance(outcomes[1], ConflictError)
+    after = sql_store.load(case_id)
+    assert after is not None and after.rev == 1
+    assert after.variables["first"] == 0 and "second" not in after.variables
+
+
+def test_sqlite_writers_take_turns(sqlite_store: SqlStore) -> None:
+    sql_store = sqlite_store
+    cases = Cases()
+    case_id = cases.start()
+    sql_store.insert(cases.instance(case_id))
+
+    outcomes = _race(sql_store, case_id, None)
+
+    assert sorted(map(str, outcomes)) == ["first", "second"]
+    after = sql_store.load(case_id)
+    assert after is not None and after.rev == 2
+    assert sorted(after.variables[name] for name in ("first", "second")) == [0, 1]

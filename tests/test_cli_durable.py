@@ -1,0 +1,149 @@
+"""The durable command line, as an operator uses it: every command is a separate run on one
+SQLite file, so nothing survives between them except what the database holds."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from liucheng.cli import app
+from liucheng.cli_values import parse_assignments, parse_value
+from liucheng.errors import LiuchengError
+from liucheng.library import model_path
+
+MODEL = str(model_path("pass_application.bpmn"))
+
+
+def cli(db: Path, *args: str) -> str:
+    result = CliRunner().invoke(app, [*args, "--db", f"sqlite:///{db}"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def fails(db: Path, *args: str) -> str:
+    result = CliRunner().invoke(app, [*args, "--db", f"sqlite:///{db}"])
+    assert result.exit_code == 1, result.output
+    return result.output
+
+
+def task_id(output: str, node_name: str) -> str:
+    for line in output.splitlines():
+        if node_name in line:
+            found = re.search(r"[0-9a-f]{24}\.\d+", line)
+            if found:
+                return found.group(0)
+    raise AssertionError(f"no task {node_name!r} in:\n{output}")
+
+
+def test_a_case_survives_from_one_command_to_the_next(tmp_path: Path) -> None:
+    db = tmp_path / "office.db"
+    assert "database is up to date" in cli(db, "db", "upgrade")
+    assert "pass_application v1  new version" in cli(db, "deploy", MODEL)
+    assert "pass_application v1  unchanged" in cli(db, "deploy", MODEL)
+    assert "pass_application" in cli(db, "processes")
+
+    out = cli(
+        db,
+        "start",
+        "pass_application",
+        "--key",
+        "PASS-7",
+        "--var",
+        "applicant_type=employee",
+        "--var",
+        "renewal=false",
+        "--var",
+        "plate=沪B·1",
+    )
+    case_id = out.splitlines()[0].strip()
+    assert "issue_contact_letter" in out
+
+    letter = task_id(cli(db, "tasks", "--group", "sponsoring_department"), "Sponsoring")
+    cli(db, "complete", letter, "--var", "reason=commute")
+    review = task_id(cli(db, "tasks", "--process", "pass_application"), "Security")
+    # The issue_pass handler is not registered on the command line: approving raises an
+    # incident at the service task, which an operator sees and the case keeps.
+    cli(db, "complete", review, "--var", "approved=true")
+    assert "issue_pass" in cli(db, "incidents")
+    shown = cli(db, "show", case_id)
+    assert "▶" in shown and "issue_pass" in shown and "security_review" in shown
+    assert "'plate': '沪B·1'" in shown or "沪B·1" in shown
+    assert "PASS-7" in cli(db, "instances", "--state", "active")
+
+    # A completed task cannot be completed twice; an unknown one is refused.
+    assert "already completed" in fails(db, "complete", letter)
+    assert "no open task" in fails(db, "complete", "nonsense.1")
+
+
+def test_export_and_import_move_everything_to_another_database(tmp_path: Path) -> None:
+    source, target = tmp_path / "a.db", tmp_path / "b.db"
+    cli(source, "deploy", MODEL)
+    case_id = (
+        cli(
+            source,
+            "start",
+            "pass_application",
+            "--var",
+            "applicant_type=external",
+            "--var",
+            "renewal=false",
+            "--key",
+            "K-1",
+        )
+        .splitlines()[0]
+        .strip()
+    )
+    export = tmp_path / "dump.jsonl"
+    assert "records written" in cli(source, "export", str(export))
+    lines = [json.loads(line) for line in export.read_text(encoding="utf-8").splitlines()]
+    assert [line["type"] for line in lines] == ["liucheng-export", "deployment", "case"]
+
+    assert "2 records imported" in cli(target, "import", str(export))
+    moved = cli(target, "show", case_id)
+    assert "K-1" in moved and "issue_contact_letter" in moved
+    letter = task_id(cli(target, "tasks"), "Sponsoring")
+    cli(target, "complete", letter, "--var", "reason=deliveries", "--var", "valid_to=2027-06-30")
+    assert "collect_deposit" in cli(target, "show", case_id)
+
+
+def test_bad_input_is_one_clear_line(tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    assert "no process 'missing'" in fails(db, "start", "missing")
+    assert "name=value" in fails(db, "start", "missing", "--var", "oops")
+    bad = tmp_path / "bad.bpmn"
+    bad.write_text("<not-bpmn/>")
+    assert "bad.bpmn" in fails(db, "deploy", str(bad))
+    not_export = tmp_path / "n.jsonl"
+    not_export.write_text('{"type": "case"}\n')
+    assert "not a Liucheng export" in fails(db, "import", str(not_export))
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("true", True),
+        ("false", False),
+        ("null", None),
+        ("42", 42),
+        ("50.00", __import__("decimal").Decimal("50.00")),
+        ("2027-06-30", __import__("datetime").date(2027, 6, 30)),
+        ("沪A·12345", "沪A·12345"),
+        ('"007"', "007"),
+        ('["a", 1.5]', ["a", __import__("decimal").Decimal("1.5")]),
+    ],
+)
+def test_var_values_are_typed(text: str, value: object) -> None:
+    assert parse_value(text) == value
+    assert type(parse_value(text)) is type(value)
+
+
+def test_var_names_are_checked() -> None:
+    assert parse_assignments(["a=1", "b=x=y"]) == {"a": 1, "b": "x=y"}
+    with pytest.raises(LiuchengError, match="name=value"):
+        parse_assignments(["=1"])
+    with pytest.raises(LiuchengError, match="looks like JSON"):
+        parse_value("[1,")
