@@ -20,7 +20,7 @@ import operator
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
@@ -47,6 +47,7 @@ from liucheng.engine.state import (
     Instance,
     InstanceState,
     ScopeState,
+    SubscriptionKind,
     TokenState,
     UserTask,
     event_of,
@@ -62,7 +63,7 @@ from liucheng.errors import (
 from liucheng.expr import FEEL, PYTHON, language_name
 from liucheng.expr.clock import CLOCK
 from liucheng.memory_store import MemoryStore
-from liucheng.store import DeploymentRecord, StartTimer, Store, TaskQuery
+from liucheng.store import BufferedMessage, DeploymentRecord, StartTimer, Store, TaskQuery
 
 F = TypeVar("F", bound=Callable[..., Any])
 _new_tuple = tuple.__new__
@@ -308,17 +309,20 @@ class Engine:
         case = self._case(inst)
         for message in run.outbox:
             self._deliver(message)
+        self._take_buffered(inst)
         return case
 
     def _new_case_id(self) -> str:
         return f"{self._id_prefix}{next(self._id_counter):08x}"
 
     def _finish(self, run: Run) -> Case:
-        """Save the case a step changed, then deliver the messages it threw."""
+        """Save the case a step changed, then deliver the messages it threw, then hand it any
+        buffered message it now waits for."""
         self.store.save(run.inst)
         case = self._case(run.inst)
         for message in run.outbox:
             self._deliver(message)
+        self._take_buffered(run.inst)
         return case
 
     def _deliver(self, message: OutgoingMessage) -> None:
@@ -486,9 +490,41 @@ class Engine:
         """Deliver a message to the one case waiting for it, or start a case by message.
 
         ``key`` is matched against the waiting element's correlation key (by default the case's
-        business key).  Several waiting cases without a key to tell them apart is an error.
+        business key).  Several waiting cases without a key to tell them apart is an error, and
+        so is a message nobody waits for (``publish`` keeps such a message for a while instead).
         """
+        case = self._correlate(message, key, _checked(variables))
+        if case is None:
+            where = f" with key '{key}'" if key is not None else ""
+            raise CorrelationError(f"no case waits for message '{message}'{where}")
+        return case
+
+    @_step
+    def publish(
+        self,
+        message: str,
+        *,
+        key: str | None = None,
+        variables: Mapping[str, Any] | None = None,
+        ttl: timedelta,
+    ) -> Case | None:
+        """Like ``correlate``, but a message nobody waits for yet is kept for ``ttl``.
+
+        The first case that comes to wait for it (same name; same key, unless the message has
+        none) receives it within ``ttl``; afterwards it is dropped.  Returns the case that
+        received it now, or None when it was buffered — a payment confirmation that arrives
+        before the case reaches its "wait for payment" step is not lost.
+        """
+        if ttl <= timedelta(0):
+            raise LiuchengError("a buffered message needs a positive time to live")
         values = _checked(variables)
+        case = self._correlate(message, key, values)
+        if case is None:
+            now = self.clock.now()
+            self.store.buffer_message(BufferedMessage(message, key, values, now, now + ttl))
+        return case
+
+    def _correlate(self, message: str, key: str | None, values: dict[str, Any]) -> Case | None:
         targets = self.store.message_waiters(message, key)
         cases = {instance_id for instance_id, _ in targets}
         if len(cases) > 1:
@@ -499,13 +535,28 @@ class Engine:
             instance_id, sub_id = targets[0]
             return self._trigger(instance_id, sub_id, values)
         starts = self._message_starts(message)
-        if len(starts) == 1:
-            proc, node = starts[0]
-            return self._start_at(proc, node, values, key)
         if len(starts) > 1:
             raise CorrelationError(f"message '{message}' starts several processes")
-        where = f" with key '{key}'" if key is not None else ""
-        raise CorrelationError(f"no case waits for message '{message}'{where}")
+        if starts:
+            proc, node = starts[0]
+            return self._start_at(proc, node, values, key)
+        return None
+
+    def _take_buffered(self, inst: Instance) -> None:
+        """Give a case that now waits for a message one that was published before it waited."""
+        if inst.state is not InstanceState.ACTIVE or not inst.subscriptions:
+            return
+        waits = [s for s in inst.subscriptions.values() if s.kind is SubscriptionKind.MESSAGE]
+        if not waits or not self.store.has_buffered():
+            return
+        now = self.clock.now()
+        for sub in waits:
+            assert sub.message is not None
+            found = self.store.take_buffered(sub.message, sub.key, now)
+            if found is not None:
+                # Delivering may make the case wait for further messages: _finish comes back here.
+                self._trigger(inst.id, sub.id, found.variables)
+                return
 
     def _trigger(self, instance_id: str, sub_id: int, variables: Mapping[str, Any] | None) -> Case:
         inst = self._get(instance_id)
@@ -554,21 +605,43 @@ class Engine:
             if not due and not starts:
                 return fired
             for start in starts:
-                with self.store.transaction():
-                    self._start_at(self._process(start.process_id), start.node, None, None)
-                    self._rearm(start, tz)
-                fired += 1
+                fired += self._fire_start_timer(start, tz)
             for _, instance_id, sub_id in due:
-                with self.store.transaction():
-                    inst = self.store.load(instance_id)
-                    if (
-                        inst is None
-                        or inst.state is not InstanceState.ACTIVE
-                        or sub_id not in inst.subscriptions
-                    ):
-                        continue  # an earlier timer of this round cancelled it
-                    self._trigger(instance_id, sub_id, None)
-                fired += 1
+                fired += self._fire_timer(instance_id, sub_id)
+
+    def _fire_timer(self, instance_id: str, sub_id: int) -> int:
+        """Fire one case timer in a transaction of its own; 1 if this call fired it.
+
+        Several workers may find the same due timer.  Each loads the case and fires; the first
+        to save wins, the others' saves fail the revision check (``ConflictError``) and roll back
+        whole, so the timer fires once.  A loser counts nothing and moves on.
+        """
+        try:
+            with self.store.transaction():
+                inst = self.store.load(instance_id)
+                if (
+                    inst is None
+                    or inst.state is not InstanceState.ACTIVE
+                    or sub_id not in inst.subscriptions
+                ):
+                    return 0  # fired by someone else, or cancelled by an earlier timer
+                self._trigger(instance_id, sub_id, None)
+                return 1
+        except ConflictError:
+            return 0
+
+    def _fire_start_timer(self, start: StartTimer, tz: tzinfo) -> int:
+        with self.store.transaction():
+            current = [
+                t
+                for t in self.store.start_timers()
+                if t.process_id == start.process_id and t.node == start.node
+            ]
+            if not current or current[0] != start:
+                return 0  # another worker fired it already and re-armed or removed it
+            self._start_at(self._process(start.process_id), start.node, None, None)
+            self._rearm(start, tz)
+            return 1
 
     def _rearm(self, start: StartTimer, tz: tzinfo) -> None:
         """After a timer start event fired: its next due time, or gone when the cycle is over."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -245,12 +245,26 @@ def correlate(
     message: Annotated[str, typer.Argument(help="message name")],
     key: Annotated[str | None, typer.Option("--key", help="correlation key")] = None,
     var: VarOption = None,
+    buffer: Annotated[
+        float | None,
+        typer.Option("--buffer", help="if no case waits yet, keep the message this many seconds"),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Deliver a message to the case waiting for it (or start one by message)."""
 
     def action() -> None:
-        case = _engine(db).correlate(message, key=key, variables=parse_assignments(var))
+        engine = _engine(db)
+        variables = parse_assignments(var)
+        if buffer is None:
+            case = engine.correlate(message, key=key, variables=variables)
+        else:
+            ttl = timedelta(seconds=buffer)
+            found = engine.publish(message, key=key, variables=variables, ttl=ttl)
+            if found is None:
+                console.print(_("no case waits yet: message kept for {s} s", s=buffer))
+                return
+            case = found
         console.print(case.id)
         _print_where(case.active, case.state.value)
 

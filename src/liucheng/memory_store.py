@@ -23,7 +23,7 @@ from liucheng.engine.state import (
     UserTask,
 )
 from liucheng.errors import ConflictError
-from liucheng.store import DeploymentRecord, StartTimer, TaskQuery
+from liucheng.store import BufferedMessage, DeploymentRecord, StartTimer, TaskQuery
 
 _created = operator.attrgetter("created")
 _ACTIVE = InstanceState.ACTIVE
@@ -40,6 +40,7 @@ class MemoryStore:
         self._keys: dict[tuple[str, str], str] = {}  # (process id, business key) -> case id
         self._task_index: dict[str, str] = {}  # open task id -> case id
         self._open_tasks: dict[str, tuple[str, ...]] = {}  # case id -> its open task ids
+        self._buffer: list[BufferedMessage] = []  # oldest first
 
     def transaction(self) -> AbstractContextManager[Any]:
         """The store's re-entrant lock: one operation at a time, from any number of threads.
@@ -185,3 +186,17 @@ class MemoryStore:
             ),
             default=None,
         )
+
+    # -- buffered messages ------------------------------------------------------------------
+    def buffer_message(self, message: BufferedMessage) -> None:
+        self._buffer.append(message)
+
+    def take_buffered(self, message: str, key: str | None, now: datetime) -> BufferedMessage | None:
+        self._buffer = [m for m in self._buffer if m.expires > now]
+        for i, buffered in enumerate(self._buffer):
+            if buffered.message == message and (buffered.key is None or buffered.key == key):
+                return self._buffer.pop(i)
+        return None
+
+    def has_buffered(self) -> bool:
+        return bool(self._buffer)

@@ -66,6 +66,17 @@ class StartTimer:
     fired: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class BufferedMessage:
+    """A message published before any case waited for it, kept until ``expires``."""
+
+    message: str
+    key: str | None  # None: the first case waiting for the message takes it, whatever its key
+    variables: dict[str, Any]
+    published: datetime
+    expires: datetime
+
+
 class Store(Protocol):
     # -- transactions -------------------------------------------------------------------------
     def transaction(self) -> AbstractContextManager[Any]:
@@ -125,4 +136,19 @@ class Store(Protocol):
 
     def next_due(self) -> datetime | None:
         """When the earliest timer of any active case falls due."""
+        ...
+
+    # -- buffered messages ------------------------------------------------------------------
+    def buffer_message(self, message: BufferedMessage) -> None: ...
+
+    def take_buffered(self, message: str, key: str | None, now: datetime) -> BufferedMessage | None:
+        """Remove and return the oldest unexpired buffered ``message`` for ``key``, if any.
+
+        A buffered message without a key matches any key.  Expired messages are never returned
+        (a store may delete them on the way).
+        """
+        ...
+
+    def has_buffered(self) -> bool:
+        """Whether any message is buffered at all: lets the engine skip the lookups."""
         ...

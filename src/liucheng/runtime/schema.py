@@ -15,7 +15,8 @@ answered without reading every case:
 
 ``deployments`` keeps each deployed version with its source file, so a restarted engine
 compiles exactly what ran before; ``start_timers`` keeps the timer start events waiting to
-start cases.
+start cases; ``message_buffer`` keeps messages published before any case waited for them,
+until they expire.
 
 The schema is created and changed only by the Alembic migrations in ``migrations/``; the tests
 check that the migrations produce exactly these tables.  Constraint and index names follow one
@@ -180,4 +181,17 @@ variables = Table(
     PrimaryKeyConstraint("instance_id", "scope", "name"),
     Index(None, "name", "text_value"),
     Index(None, "name", "number_value"),
+)
+
+message_buffer = Table(
+    "message_buffer",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),  # publication order
+    Column("message", String(NAME), nullable=False),
+    Column("key", Text),
+    Column("variables", Text, nullable=False),  # codec JSON
+    Column("published", UtcDateTime, nullable=False),
+    Column("expires", UtcDateTime, nullable=False),
+    Index(None, "message", "key"),
+    Index(None, "expires"),
 )

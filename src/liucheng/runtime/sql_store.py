@@ -96,7 +96,7 @@ from liucheng.errors import ConflictError, LiuchengError
 from liucheng.runtime import schema
 from liucheng.runtime.database import WRITE_OPTION, connect
 from liucheng.runtime.database import upgrade as upgrade_schema
-from liucheng.store import DeploymentRecord, StartTimer, TaskQuery
+from liucheng.store import BufferedMessage, DeploymentRecord, StartTimer, TaskQuery
 
 _I = schema.instances
 _T = schema.tasks
@@ -106,6 +106,7 @@ _H = schema.history
 _V = schema.variables
 _D = schema.deployments
 _ST = schema.start_timers
+_MB = schema.message_buffer
 
 _ACTIVE = InstanceState.ACTIVE.value
 _TIMER = SubscriptionKind.TIMER.value
@@ -419,6 +420,51 @@ class SqlStore:
         with self._connection() as conn:
             due: datetime | None = conn.scalar(query)
             return due
+
+    # -- buffered messages ------------------------------------------------------------------
+    def buffer_message(self, message: BufferedMessage) -> None:
+        row = {
+            "message": message.message,
+            "key": message.key,
+            "variables": encode_value(message.variables),
+            "published": message.published,
+            "expires": message.expires,
+        }
+        with self._connection(write=True) as conn:
+            conn.execute(insert(_MB), row)
+
+    def take_buffered(self, message: str, key: str | None, now: datetime) -> BufferedMessage | None:
+        """Take the oldest matching message, deleting it in the same transaction.
+
+        The delete is conditional on the row still being there: when two cases race for one
+        buffered message, the second's delete finds nothing and it looks again, so a message is
+        taken once.  Expired messages are deleted on the way.
+        """
+        with self._connection(write=True) as conn:
+            conn.execute(delete(_MB).where(_MB.c.expires <= now))
+            matches_key = (
+                _MB.c.key.is_(None) if key is None else or_(_MB.c.key.is_(None), _MB.c.key == key)
+            )
+            query = (
+                select(_MB).where(_MB.c.message == message, matches_key).order_by(_MB.c.id).limit(1)
+            )
+            while True:
+                row = conn.execute(query).mappings().first()
+                if row is None:
+                    return None
+                taken = conn.execute(delete(_MB).where(_MB.c.id == row["id"]))
+                if taken.rowcount == 1:
+                    return BufferedMessage(
+                        row["message"],
+                        row["key"],
+                        decode_value(row["variables"]),
+                        row["published"],
+                        row["expires"],
+                    )
+
+    def has_buffered(self) -> bool:
+        with self._connection() as conn:
+            return bool(conn.scalar(select(exists().where(_MB.c.id.is_not(None)))))
 
 
 def _candidate(kind: str, name: str) -> Any:
