@@ -18,7 +18,7 @@ import hashlib
 import itertools
 import operator
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
@@ -41,6 +41,7 @@ from liucheng.engine.executor import (
 from liucheng.engine.graph import CompiledProcess, compile_process
 from liucheng.engine.serialize import instance_from_json, instance_to_json
 from liucheng.engine.state import (
+    ExternalTask,
     HistoryEvent,
     HistoryKind,
     Incident,
@@ -119,6 +120,25 @@ class Case(NamedTuple):
     @property
     def is_ended(self) -> bool:
         return self.state is not InstanceState.ACTIVE
+
+
+class LockedTask(NamedTuple):
+    """An external task handed to a worker: the task, its lock, and its case's variables."""
+
+    task: ExternalTask
+    worker: str
+    lock_expires: datetime
+    variables: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        task_id: str = self.task.id
+        return task_id
+
+    @property
+    def topic(self) -> str:
+        topic: str = self.task.topic
+        return topic
 
 
 @dataclass(frozen=True, slots=True)
@@ -471,6 +491,110 @@ class Engine:
         run.complete_task(task, values)
         return self._finish(run)
 
+    # == external tasks ========================================================================
+    @_step
+    def fetch_and_lock(
+        self,
+        topics: str | Sequence[str],
+        *,
+        worker: str,
+        lock_for: timedelta,
+        max_tasks: int = 1,
+    ) -> list[LockedTask]:
+        """Hand a worker outside the engine up to ``max_tasks`` external tasks of ``topics``.
+
+        Each comes locked to ``worker`` for ``lock_for``, with a copy of its case's variables.
+        The worker reports back with ``complete_external``, ``fail_external`` or
+        ``external_bpmn_error``; if it dies instead, the lock expires and another worker gets
+        the task.  No two workers hold the same task at once.
+        """
+        wanted = [topics] if isinstance(topics, str) else list(topics)
+        if not worker or not wanted or max_tasks < 1 or lock_for <= timedelta(0):
+            raise LiuchengError("give a worker id, topics, max_tasks >= 1 and a positive lock_for")
+        now = self.clock.now()
+        until = now + lock_for
+        locked = []
+        for task_id, instance_id in self.store.fetch_external(
+            wanted, worker, now, until, max_tasks
+        ):
+            inst = self._get(instance_id)
+            task = inst.externals[task_id]
+            locked.append(LockedTask(task, worker, until, _copy_variables(inst.variables)))
+        return locked
+
+    def _locked(self, task_id: str, worker: str) -> tuple[Instance, ExternalTask]:
+        """The case and task a worker reports on, refusing reports without a valid lock."""
+        lock = self.store.external_lock(task_id)
+        if lock is None:
+            owner = task_id.rpartition(".")[0]
+            if owner and self.store.load(owner) is not None:
+                raise ConflictError(f"external task '{task_id}' is already finished")
+            raise UnknownTaskError(f"no open external task '{task_id}'")
+        instance_id, holder, expires = lock
+        if holder != worker or expires is None or expires <= self.clock.now():
+            raise ConflictError(
+                f"external task '{task_id}' is not locked by '{worker}' (fetch it first; a lock "
+                "that expired may have gone to another worker)"
+            )
+        inst = self._get(instance_id)
+        return inst, inst.externals[task_id]
+
+    @_step
+    def complete_external(
+        self, task_id: str, *, worker: str, variables: Mapping[str, Any] | None = None
+    ) -> Case:
+        """A worker finished an external task: set its variables and move the case on."""
+        values = _checked(variables)
+        inst, task = self._locked(task_id, worker)
+        run = self._run(inst)
+        run.complete_external(task, values)
+        return self._finish(run)
+
+    @_step
+    def fail_external(
+        self,
+        task_id: str,
+        *,
+        worker: str,
+        message: str,
+        retries: int,
+        retry_in: timedelta = timedelta(0),
+    ) -> Case:
+        """A worker could not do an external task.
+
+        With ``retries`` left it is offered again after ``retry_in``; with none left the token
+        gets an incident (fix the cause, then ``retry`` the case).
+        """
+        if retries < 0 or retry_in < timedelta(0):
+            raise LiuchengError("retries and retry_in must not be negative")
+        inst, task = self._locked(task_id, worker)
+        run = self._run(inst)
+        available = run.now + retry_in if retries > 0 else None
+        run.fail_external(task, str(message)[:2000], retries, available)
+        self.store.release_external(task_id)
+        return self._finish(run)
+
+    @_step
+    def external_bpmn_error(
+        self, task_id: str, *, worker: str, code: str, message: str = ""
+    ) -> Case:
+        """A worker reports a business error: it is thrown as a BPMN error from the task."""
+        inst, task = self._locked(task_id, worker)
+        run = self._run(inst)
+        run.external_error(task, code, message)
+        return self._finish(run)
+
+    def external_tasks(self, *, topic: str | None = None) -> list[ExternalTask]:
+        """Open external tasks (locked or not), oldest first."""
+        found = [
+            t
+            for inst in self.store.instances(state=InstanceState.ACTIVE)
+            for t in inst.externals.values()
+            if topic is None or t.topic == topic
+        ]
+        found.sort(key=_created)
+        return found
+
     # == messages ===============================================================================
     def _message_starts(self, name: str) -> list[tuple[CompiledProcess, str]]:
         return [
@@ -614,7 +738,10 @@ class Engine:
 
         Several workers may find the same due timer.  Each loads the case and fires; the first
         to save wins, the others' saves fail the revision check (``ConflictError``) and roll back
-        whole, so the timer fires once.  A loser counts nothing and moves on.
+        whole, so the timer fires once.  A loser counts nothing and moves on.  The case is
+        loaded once and that very object is fired and saved: loading it again (``_trigger``)
+        could, under READ COMMITTED, see a winner's commit made in between, in which the
+        subscription checked here is already gone.
         """
         try:
             with self.store.transaction():
@@ -625,7 +752,9 @@ class Engine:
                     or sub_id not in inst.subscriptions
                 ):
                     return 0  # fired by someone else, or cancelled by an earlier timer
-                self._trigger(instance_id, sub_id, None)
+                run = self._run(inst)
+                run.trigger(inst.subscriptions[sub_id], None)
+                self._finish(run)
                 return 1
         except ConflictError:
             return 0
@@ -725,6 +854,14 @@ def _read_source(source: str | Path | bytes, name: str | None) -> tuple[bytes, s
 
 
 _created = operator.attrgetter("created")
+
+
+def _copy_variables(variables: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy a worker may change freely (lists and dicts copied too)."""
+    copied: dict[str, Any] = from_jsonable(to_jsonable(dict(variables)))
+    return copied
+
+
 _SCALARS = frozenset({str, int, bool, type(None)})
 
 

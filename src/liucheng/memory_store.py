@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import operator
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
@@ -41,6 +41,9 @@ class MemoryStore:
         self._task_index: dict[str, str] = {}  # open task id -> case id
         self._open_tasks: dict[str, tuple[str, ...]] = {}  # case id -> its open task ids
         self._buffer: list[BufferedMessage] = []  # oldest first
+        self._externals: dict[str, str] = {}  # open external task id -> case id
+        self._open_externals: dict[str, tuple[str, ...]] = {}  # case id -> its external tasks
+        self._locks: dict[str, tuple[str, datetime]] = {}  # external task id -> (worker, until)
 
     def transaction(self) -> AbstractContextManager[Any]:
         """The store's re-entrant lock: one operation at a time, from any number of threads.
@@ -92,7 +95,25 @@ class MemoryStore:
         self._index_tasks(inst)
         inst.rev += 1
 
+    def _index_externals(self, inst: Instance) -> None:
+        now_open = tuple(inst.externals)
+        before = self._open_externals.get(inst.id, ())
+        if before == now_open:
+            return
+        for task_id in before:
+            if task_id not in inst.externals:
+                self._externals.pop(task_id, None)
+                self._locks.pop(task_id, None)
+        for task_id in now_open:
+            self._externals[task_id] = inst.id
+        if now_open:
+            self._open_externals[inst.id] = now_open
+        else:
+            self._open_externals.pop(inst.id, None)
+
     def _index_tasks(self, inst: Instance) -> None:
+        if inst.externals or inst.id in self._open_externals:
+            self._index_externals(inst)
         now_open = tuple(inst.tasks)
         before = self._open_tasks.get(inst.id, ())
         if before == now_open:
@@ -186,6 +207,35 @@ class MemoryStore:
             ),
             default=None,
         )
+
+    # -- external tasks ---------------------------------------------------------------------
+    def fetch_external(
+        self, topics: Sequence[str], worker: str, now: datetime, until: datetime, limit: int
+    ) -> list[tuple[str, str]]:
+        wanted = set(topics)
+        candidates = [
+            task
+            for case_id in self._open_externals
+            for task in self._instances[case_id].externals.values()
+            if task.topic in wanted
+            and (task.available is None or task.available <= now)
+            and (task.id not in self._locks or self._locks[task.id][1] <= now)
+        ]
+        candidates.sort(key=_created)
+        taken = candidates[:limit]
+        for task in taken:
+            self._locks[task.id] = (worker, until)
+        return [(task.id, task.instance_id) for task in taken]
+
+    def external_lock(self, task_id: str) -> tuple[str, str | None, datetime | None] | None:
+        case_id = self._externals.get(task_id)
+        if case_id is None:
+            return None
+        owner, until = self._locks.get(task_id, (None, None))
+        return case_id, owner, until
+
+    def release_external(self, task_id: str) -> None:
+        self._locks.pop(task_id, None)
 
     # -- buffered messages ------------------------------------------------------------------
     def buffer_message(self, message: BufferedMessage) -> None:

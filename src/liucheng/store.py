@@ -21,7 +21,7 @@ Rules every store keeps:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -136,6 +136,26 @@ class Store(Protocol):
 
     def next_due(self) -> datetime | None:
         """When the earliest timer of any active case falls due."""
+        ...
+
+    # -- external tasks ---------------------------------------------------------------------
+    def fetch_external(
+        self, topics: Sequence[str], worker: str, now: datetime, until: datetime, limit: int
+    ) -> list[tuple[str, str]]:
+        """Lock up to ``limit`` external tasks of ``topics`` for ``worker`` until ``until``.
+
+        Only tasks that are available (no back-off pending) and not locked by anyone (or whose
+        lock expired) are taken, oldest first; returns (task id, case id) pairs.  Two workers
+        fetching at once never get the same task.
+        """
+        ...
+
+    def external_lock(self, task_id: str) -> tuple[str, str | None, datetime | None] | None:
+        """(case id, lock owner, lock expiry) of an open external task; None if there is none."""
+        ...
+
+    def release_external(self, task_id: str) -> None:
+        """Drop a task's lock (after a failure, so it can be fetched again when available)."""
         ...
 
     # -- buffered messages ------------------------------------------------------------------

@@ -31,6 +31,7 @@ from liucheng.engine import timers
 from liucheng.engine.codec import check_storable
 from liucheng.engine.graph import CompiledProcess, Flow, Node
 from liucheng.engine.state import (
+    ExternalTask,
     HistoryKind,
     Incident,
     Instance,
@@ -368,6 +369,8 @@ class Run:
         self.drop_subscriptions(tok.id)
         for task_id in [t.id for t in inst.tasks.values() if t.token == tok.id]:
             del inst.tasks[task_id]
+        for task_id in [t.id for t in inst.externals.values() if t.token == tok.id]:
+            del inst.externals[task_id]
         for inc_id in [i.id for i in inst.incidents.values() if i.token == tok.id]:
             del inst.incidents[inc_id]
         for scope in [
@@ -490,6 +493,9 @@ class Run:
         """
         name = node.service or node.id
         handler = self.env.services.get(name)
+        if handler is None and node.external:
+            self.wait_external(tok, node, name)
+            return False
         if handler is None:
             self.incident(tok, node, "service", f"no service handler is registered for '{name}'")
             return False
@@ -502,6 +508,64 @@ class Run:
             self.incident(tok, node, "service", f"{type(exc).__name__}: {exc}")
             return False
         return self.store_result(tok, node, result)
+
+    # == external tasks ==========================================================================
+    def wait_external(self, tok: Token, node: Node, topic: str) -> None:
+        """Leave the work to a worker outside: the token waits until it reports back.
+
+        (A handler registered in this engine for the topic would have run in-process instead:
+        an embedding application may be its own worker.)
+        """
+        inst = self.inst
+        task = ExternalTask(
+            f"{inst.id}.{inst.new_id()}",
+            inst.id,
+            tok.id,
+            node.id,
+            topic,
+            self.now,
+            process_id=self.proc.id,
+            business_key=inst.business_key,
+        )
+        inst.externals[task.id] = task
+        tok.state = TokenState.WAITING
+        self.record(HistoryKind.EXTERNAL_TASK_CREATED, node.id, tok.id, detail=task.id)
+        if node.boundaries:
+            self.arm_boundaries(tok, node)
+
+    def complete_external(self, task: ExternalTask, variables: dict[str, Any]) -> None:
+        tok = self.tokens[task.token]
+        node = self.proc.nodes[task.node]
+        del self.inst.externals[task.id]
+        self.record(
+            HistoryKind.EXTERNAL_TASK_COMPLETED, node.id, tok.id, variables or None, task.id
+        )
+        if self.store_result(tok, node, variables or None):
+            self.leave(tok, node)
+        self.drain()
+
+    def fail_external(
+        self, task: ExternalTask, message: str, retries: int, available: datetime | None
+    ) -> None:
+        """A worker could not do the work: offer it again later, or raise an incident at the end."""
+        tok = self.tokens[task.token]
+        node = self.proc.nodes[task.node]
+        self.record(HistoryKind.EXTERNAL_TASK_FAILED, node.id, tok.id, detail=message)
+        if retries > 0:
+            self.inst.externals[task.id] = task._replace(
+                retries=retries, error=message, available=available
+            )
+            return
+        del self.inst.externals[task.id]
+        self.incident(tok, node, "external", f"external task failed: {message}")
+
+    def external_error(self, task: ExternalTask, code: str, message: str) -> None:
+        """A worker reported a business error: throw it as a BPMN error from the task."""
+        tok = self.tokens[task.token]
+        node = self.proc.nodes[task.node]
+        del self.inst.externals[task.id]
+        self.throw_error(tok, node, code, message)
+        self.drain()
 
     def store_result(self, tok: Token, node: Node, result: Any) -> bool:
         if node.result_variable:

@@ -59,6 +59,7 @@ class Node:
     interrupting: bool = True
     # tasks
     service: str | None = None
+    external: bool = False  # the service is an external task's topic
     result_variable: str | None = None
     script: Script | None = None
     pre_script: Script | None = None  # SpiffWorkflow preScript: runs before the element
@@ -277,6 +278,7 @@ class _Compiler:
             )
         elif node.behaviour in ("service", "send"):
             node.service = _service_name(props.get("service"), props.get("service_type"))
+            node.external = props.get("service_type") == "external"
             if props.get("expression"):
                 node.expression = self.expression(props["expression"], fn)
         elif node.behaviour == "script":

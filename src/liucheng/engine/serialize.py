@@ -17,6 +17,7 @@ from typing import Any
 from liucheng.engine.codec import loads as decode_json
 from liucheng.engine.codec import to_jsonable
 from liucheng.engine.state import (
+    ExternalTask,
     HistoryKind,
     Incident,
     Instance,
@@ -142,6 +143,10 @@ def instance_to_dict(inst: Instance, *, include_history: bool = True) -> dict[st
             }
             for k in inst.tasks.values()
         ],
+        "externals": [
+            [k.id, k.token, k.node, k.topic, t(k.created), k.retries, k.error, t(k.available)]
+            for k in inst.externals.values()
+        ],
         "subscriptions": [
             [
                 s.id,
@@ -242,6 +247,20 @@ def instance_from_dict(data: dict[str, Any]) -> Instance:
             fired,
             _at(times, armed),
         )
+    for xid, token, node, topic, created, retries, error, available in data.get("externals", []):
+        inst.externals[xid] = ExternalTask(
+            xid,
+            inst.id,
+            token,
+            node,
+            topic,
+            _when(times, created),
+            retries,
+            error,
+            _at(times, available),
+            inst.process_id,
+            inst.business_key,
+        )
     for iid, token, node, kind, message, created, leaving in data["incidents"]:
         when = _when(times, created)
         inst.incidents[iid] = Incident(iid, token, node, kind, message, when, leaving)
@@ -286,6 +305,7 @@ def _check_references(inst: Instance) -> None:
             raise ValueError(f"token {tok.id} is in no known scope")
     for owner, token in (
         *((f"task {t.id}", t.token) for t in inst.tasks.values()),
+        *((f"external task {t.id}", t.token) for t in inst.externals.values()),
         *((f"subscription {s.id}", s.token) for s in inst.subscriptions.values()),
         *((f"incident {i.id}", i.token) for i in inst.incidents.values()),
     ):

@@ -37,6 +37,9 @@ class HistoryKind(enum.StrEnum):
     ESCALATION_THROWN = "escalation_thrown"
     INCIDENT_RAISED = "incident_raised"
     INCIDENT_RESOLVED = "incident_resolved"
+    EXTERNAL_TASK_CREATED = "external_task_created"
+    EXTERNAL_TASK_COMPLETED = "external_task_completed"
+    EXTERNAL_TASK_FAILED = "external_task_failed"
 
 
 class InstanceState(enum.StrEnum):
@@ -91,6 +94,27 @@ class UserTask(NamedTuple):
     form_key: str | None = None
     due: datetime | None = None
     priority: int = 50
+    process_id: str = ""
+    business_key: str | None = None
+
+
+class ExternalTask(NamedTuple):
+    """Work for a worker outside the engine (a gate barrier, an SMS gateway, a finance system).
+
+    A service task whose implementation is external (``camunda:type="external"`` with a topic,
+    Flowable's external worker) waits as one of these until a worker fetches it by topic, locks
+    it for a while, and completes or fails it.  Locks are kept by the store, not in the case.
+    """
+
+    id: str
+    instance_id: str
+    token: int
+    node: str
+    topic: str
+    created: datetime
+    retries: int | None = None  # set by the first failure: how many attempts are left
+    error: str | None = None  # the last failure's message
+    available: datetime | None = None  # not handed out before this (back-off after a failure)
     process_id: str = ""
     business_key: str | None = None
 
@@ -177,6 +201,7 @@ class Instance:
     tokens: dict[int, Token] = field(default_factory=dict)
     scopes: dict[int, ScopeState] = field(default_factory=dict)
     tasks: dict[str, UserTask] = field(default_factory=dict)
+    externals: dict[str, ExternalTask] = field(default_factory=dict)
     subscriptions: dict[int, Subscription] = field(default_factory=dict)
     incidents: dict[int, Incident] = field(default_factory=dict)
     # Stored as plain tuples ``(seq, time, kind text, element, token, variables, detail)``: the

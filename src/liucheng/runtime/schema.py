@@ -16,7 +16,8 @@ answered without reading every case:
 ``deployments`` keeps each deployed version with its source file, so a restarted engine
 compiles exactly what ran before; ``start_timers`` keeps the timer start events waiting to
 start cases; ``message_buffer`` keeps messages published before any case waited for them,
-until they expire.
+until they expire; ``external_tasks`` holds the work waiting for outside workers, with the lock
+a worker took on it (locks live only here, so fetching does not rewrite the case).
 
 The schema is created and changed only by the Alembic migrations in ``migrations/``; the tests
 check that the migrations produce exactly these tables.  Constraint and index names follow one
@@ -194,4 +195,18 @@ message_buffer = Table(
     Column("expires", UtcDateTime, nullable=False),
     Index(None, "message", "key"),
     Index(None, "expires"),
+)
+
+external_tasks = Table(
+    "external_tasks",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("instance_id", String(ID), _case(), nullable=False),
+    Column("topic", String(NAME), nullable=False),
+    Column("created", UtcDateTime, nullable=False),
+    Column("available", UtcDateTime),  # not handed out before (back-off after a failure)
+    Column("lock_owner", String(NAME)),
+    Column("lock_expires", UtcDateTime),
+    Index(None, "topic", "created"),
+    Index(None, "instance_id"),
 )

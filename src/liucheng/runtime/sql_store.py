@@ -48,6 +48,28 @@ What happens when two transactions race
   revision check still catches a case loaded in one transaction and saved in a later one (a
   user who kept a form open), and a process that saves outside ``transaction()``.
 
+Timer start events: why ``start_timers`` locks inside a transaction
+--------------------------------------------------------------------
+A timer start event has no case row, so no revision guards it: its row in ``start_timers`` is
+the job.  A worker firing it (``Engine._fire_start_timer``) reads the row again inside its
+transaction, starts a case if the row is still the one it found due, and replaces the row by
+the next occurrence (``replace_start_timers``: delete, insert) or removes it when the cycle is
+over.  With a plain read, two PostgreSQL workers both saw the row, both started a case, and then
+the second either failed on the primary key of the re-armed row (an ``IntegrityError`` out of
+``run_due_jobs``) or, on a cycle's last occurrence or a one-time timer, committed: the
+occurrence started two cases.
+
+So inside ``transaction()`` ``start_timers`` reads with ``SELECT … FOR UPDATE`` and holds the
+locks until commit.  The second worker's read waits for the first's transaction; under READ
+COMMITTED it then skips the row the first deleted and cannot see the row the first inserted
+(newer than its statement), so it finds the timer gone or changed and fires nothing.  If the
+first rolls back, the second reads the row unchanged and fires it.  Every locker of these rows —
+``start_timers`` and ``replace_start_timers`` inside a transaction — locks all of them, in
+primary-key order, so two lockers never wait for each other in a circle (a deploy of a file with
+several timer-started processes meeting a worker firing one of them).  Firing start timers is
+thereby one worker at a time across the database; start timers are few and fire rarely.
+Outside a transaction (the scan of ``run_due_jobs``, ``next_due``) the read takes no locks.
+
 Transactions and threads
 ------------------------
 ``transaction()`` opens one connection and one database transaction for the outermost ``with``
@@ -61,7 +83,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -107,10 +129,19 @@ _V = schema.variables
 _D = schema.deployments
 _ST = schema.start_timers
 _MB = schema.message_buffer
+_X = schema.external_tasks
 
 _ACTIVE = InstanceState.ACTIVE.value
 _TIMER = SubscriptionKind.TIMER.value
 _MESSAGE = SubscriptionKind.MESSAGE.value
+_START_TIMER_COLUMNS = (
+    _ST.c.process_id,
+    _ST.c.node,
+    _ST.c.due,
+    _ST.c.cycle,
+    _ST.c.armed,
+    _ST.c.fired,
+)
 _PAGE = 200  # cases read per query by ``instances``
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
@@ -200,11 +231,29 @@ class SqlStore:
             return [DeploymentRecord(*row) for row in conn.execute(query)]
 
     def start_timers(self) -> list[StartTimer]:
-        query = select(
-            _ST.c.process_id, _ST.c.node, _ST.c.due, _ST.c.cycle, _ST.c.armed, _ST.c.fired
-        ).order_by(_ST.c.due, _ST.c.process_id, _ST.c.node)
+        """Every timer start event, earliest due first.
+
+        Inside ``transaction()`` the rows are read under their row locks, held to the end of the
+        transaction (see "Timer start events" in the module docstring); outside, a plain read.
+        """
         with self._connection() as conn:
+            if getattr(self._local, "conn", None) is not None:
+                timers = self._lock_start_timers(conn)
+                timers.sort(key=lambda t: (t.due, t.process_id, t.node))
+                return timers
+            query = select(*_START_TIMER_COLUMNS).order_by(_ST.c.due, _ST.c.process_id, _ST.c.node)
             return [StartTimer(*row) for row in conn.execute(query)]
+
+    @staticmethod
+    def _lock_start_timers(conn: Connection) -> list[StartTimer]:
+        """Every start timer row, locked in primary-key order (PostgreSQL ``FOR UPDATE``;
+        SQLite has no row locks and needs none: ``BEGIN IMMEDIATE`` already holds its one write
+        lock).  One order for every locker, so two of them never wait for each other in a
+        circle."""
+        query = (
+            select(*_START_TIMER_COLUMNS).order_by(_ST.c.process_id, _ST.c.node).with_for_update()
+        )
+        return [StartTimer(*row) for row in conn.execute(query)]
 
     def replace_start_timers(self, process_id: str, timers: list[StartTimer]) -> None:
         """The timer start events of ``process_id`` are now exactly ``timers``."""
@@ -220,6 +269,8 @@ class SqlStore:
             for t in timers
         ]
         with self._connection(write=True) as conn:
+            if getattr(self._local, "conn", None) is not None:
+                self._lock_start_timers(conn)  # the lock order of ``start_timers``
             conn.execute(delete(_ST).where(_ST.c.process_id == process_id))
             if rows:
                 conn.execute(insert(_ST), rows)
@@ -242,6 +293,7 @@ class SqlStore:
             except IntegrityError:
                 raise ConflictError(_taken(inst)) from None
             written.write_rows(conn, replace=False)
+            _sync_externals(conn, inst)
             written.append_history(conn, stored=inst.history_base)
         inst.rev = 0
         written.done()
@@ -272,6 +324,7 @@ class SqlStore:
                     f"case '{inst.id}' was changed by someone else; reload and try again"
                 )
             written.write_rows(conn, replace=True)
+            _sync_externals(conn, inst)
             # A case loaded from this store knows how many events are stored (``history_base``,
             # checked by the revision above); a case restored from a dump starts from 0 and is
             # asked for the count.
@@ -421,6 +474,51 @@ class SqlStore:
             due: datetime | None = conn.scalar(query)
             return due
 
+    # -- external tasks ---------------------------------------------------------------------
+    def fetch_external(
+        self, topics: Sequence[str], worker: str, now: datetime, until: datetime, limit: int
+    ) -> list[tuple[str, str]]:
+        """Claim tasks for one worker.
+
+        The candidates are read with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL: a second worker
+        fetching at the same moment skips the rows the first is claiming instead of waiting for
+        them, so both get different tasks at once.  SQLite has no row locks, but its write
+        transaction (``BEGIN IMMEDIATE``) lets only one worker claim at a time, which gives the
+        same guarantee.  A lock that expired (a worker that died) makes the task free again.
+        """
+        free = or_(_X.c.lock_expires.is_(None), _X.c.lock_expires <= now)
+        available = or_(_X.c.available.is_(None), _X.c.available <= now)
+        query = (
+            select(_X.c.id, _X.c.instance_id)
+            .where(_X.c.topic.in_(list(topics)), free, available)
+            .order_by(_X.c.created, _X.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        with self._connection(write=True) as conn:
+            rows = conn.execute(query).all()
+            if rows:
+                conn.execute(
+                    update(_X)
+                    .where(_X.c.id.in_([r.id for r in rows]))
+                    .values(lock_owner=worker, lock_expires=until)
+                )
+        return [(r.id, r.instance_id) for r in rows]
+
+    def external_lock(self, task_id: str) -> tuple[str, str | None, datetime | None] | None:
+        query = select(_X.c.instance_id, _X.c.lock_owner, _X.c.lock_expires).where(
+            _X.c.id == task_id
+        )
+        with self._connection() as conn:
+            row = conn.execute(query).one_or_none()
+        return (row.instance_id, row.lock_owner, row.lock_expires) if row is not None else None
+
+    def release_external(self, task_id: str) -> None:
+        with self._connection(write=True) as conn:
+            conn.execute(
+                update(_X).where(_X.c.id == task_id).values(lock_owner=None, lock_expires=None)
+            )
+
     # -- buffered messages ------------------------------------------------------------------
     def buffer_message(self, message: BufferedMessage) -> None:
         row = {
@@ -465,6 +563,37 @@ class SqlStore:
     def has_buffered(self) -> bool:
         with self._connection() as conn:
             return bool(conn.scalar(select(exists().where(_MB.c.id.is_not(None)))))
+
+
+def _sync_externals(conn: Connection, inst: Instance) -> None:
+    """Make the case's external-task rows match its state, keeping the locks of the ones left.
+
+    Unlike the other index rows these are not rewritten wholesale: a worker's lock lives only
+    here, and must survive the saves of its case (a timer firing elsewhere in the case, say).
+    """
+    stored = dict(
+        conn.execute(select(_X.c.id, _X.c.available).where(_X.c.instance_id == inst.id)).all()
+    )
+    current = inst.externals
+    gone = [task_id for task_id in stored if task_id not in current]
+    if gone:
+        conn.execute(delete(_X).where(_X.c.id.in_(gone)))
+    new = [
+        {
+            "id": t.id,
+            "instance_id": inst.id,
+            "topic": t.topic,
+            "created": t.created,
+            "available": t.available,
+        }
+        for t in current.values()
+        if t.id not in stored
+    ]
+    if new:
+        conn.execute(insert(_X), new)
+    for t in current.values():
+        if t.id in stored and stored[t.id] != t.available:
+            conn.execute(update(_X).where(_X.c.id == t.id).values(available=t.available))
 
 
 def _candidate(kind: str, name: str) -> Any:
