@@ -9,8 +9,10 @@ primary keys, foreign keys, unique constraints and indexes).
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -18,6 +20,8 @@ from alembic.migration import MigrationContext
 
 from liucheng.runtime import connect, upgrade
 from liucheng.runtime.schema import metadata
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 def describe(engine: sa.Engine, schema: str | None = None) -> dict[str, Any]:
@@ -88,3 +92,66 @@ def test_postgresql_migrations_match_the_schema(postgres_engine: sa.Engine) -> N
     finally:
         with postgres_engine.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{reference}" CASCADE'))
+
+
+def test_a_database_made_by_the_first_migration_upgrades_with_its_cases_intact(
+    tmp_path: Path,
+) -> None:
+    """Cases written under schema 0001 load and run on after upgrading to the newest schema."""
+    from liucheng import Clock, Engine, InstanceState
+    from liucheng.engine.serialize import instance_from_json
+    from liucheng.runtime import SqlStore
+    from liucheng.runtime.sql_store import _Written
+
+    model = Path(__file__).parent / "models" / "store_case.bpmn"
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = connect(url)
+    try:
+        upgrade(old, revision="0001")
+        # Write a waiting case the way release 0001 stored it: its JSON without history, and the
+        # history as rows.  (Today's store would also write tables 0001 did not have.)
+        memory = Engine(clock=Clock.frozen(START))
+        memory.deploy(model)
+        case = memory.start("store_line", {"note": "from 0001"}, business_key="OLD-1")
+        inst = instance_from_json(memory.dump(case.id))
+        stored_events = len(inst.history)
+        source = model.read_bytes()
+        with old.begin() as conn:
+            conn.execute(
+                metadata.tables["deployments"].insert(),
+                [
+                    {
+                        "process_id": pid,
+                        "version": 1,
+                        "name": None,
+                        "content_hash": "0001",
+                        "source": source,
+                        "source_name": "store_case.bpmn",
+                        "language": "feel",
+                        "deployed": START,
+                    }
+                    for pid in ("store_case", "store_line")
+                ],
+            )
+            # The instance row, its task/subscription/variable rows and its history rows, by
+            # the same writers the store used then (they touch only tables 0001 created).
+            written = _Written(inst)
+            row = written.instance_row()
+            row.update(id=inst.id, process_id=inst.process_id, started=inst.started, rev=0)
+            conn.execute(metadata.tables["instances"].insert(), row)
+            written.write_rows(conn, replace=False)
+            written.append_history(conn, stored=0)
+        upgrade(old)  # to the newest schema
+    finally:
+        old.dispose()
+
+    engine = Engine(store=SqlStore(url), clock=Clock.frozen(START))
+    restored = engine.instance(case.id)
+    assert restored.business_key == "OLD-1" and restored.variables == {"note": "from 0001"}
+    assert len(engine.history(case.id)) == stored_events
+    [task] = engine.tasks(group="finance")
+    done = engine.complete(task.id, {"ok": True})
+    assert done.state is InstanceState.COMPLETED
+    events = engine.history(case.id)
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    assert len(events) > stored_events
