@@ -453,6 +453,19 @@ def import_data(
     _run(action)
 
 
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def bench(ctx: typer.Context) -> None:
+    """Run the benchmarks (from a source checkout): the options of ``python -m bench``."""
+    import runpy
+
+    root = Path(__file__).resolve().parents[2]
+    if not (root / "bench" / "__main__.py").exists():
+        _fail(LiuchengError("the benchmarks live in the source checkout: run ./run bench there"))
+    sys.path.insert(0, str(root))
+    sys.argv = ["python -m bench", *ctx.args]
+    runpy.run_module("bench", run_name="__main__")
+
+
 @app.command()
 def version() -> None:
     """Print the version."""
