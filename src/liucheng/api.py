@@ -683,9 +683,19 @@ class Engine:
                 return
 
     def _trigger(self, instance_id: str, sub_id: int, variables: Mapping[str, Any] | None) -> Case:
+        """Deliver to a wait found by a query: the case is loaded again, and may have moved on.
+
+        Between finding the wait (``message_waiters``) and loading the case, another worker may
+        have delivered to it and committed; then the wait is gone and this caller lost the race.
+        """
         inst = self._get(instance_id)
+        sub = inst.subscriptions.get(sub_id)
+        if sub is None:
+            raise ConflictError(
+                f"case '{instance_id}' no longer waits there: someone else got there first"
+            )
         run = self._run(inst)
-        run.trigger(inst.subscriptions[sub_id], variables)
+        run.trigger(sub, variables)
         return self._finish(run)
 
     # == timers =================================================================================
