@@ -456,13 +456,24 @@ class Engine:
         group: str | None = None,
         process: str | None = None,
         user: str | None = None,
+        variables: Mapping[str, Any] | None = None,
     ) -> list[UserTask]:
         """Open user tasks, oldest first.
 
         ``user`` finds tasks a person may work: assigned to them, or offered to them as a
-        candidate user; ``group`` finds tasks offered to a candidate group.
+        candidate user; ``group`` finds tasks offered to a candidate group; ``variables``
+        finds tasks of cases whose process variables have these values (text, numbers,
+        booleans, dates), e.g. ``tasks(variables={"plate": "沪A·12345"})``.
         """
-        found = self.store.tasks(TaskQuery(instance, assignee, group, process, user))
+        wanted = tuple(variables.items()) if variables else ()
+        for name, value in wanted:
+            if isinstance(value, list | dict | tuple) or value is None:
+                raise LiuchengError(
+                    f"tasks can be found by text, number, boolean or date variables, not by "
+                    f"{type(value).__name__} ({name!r})"
+                )
+        query = TaskQuery(instance, assignee, group, process, user, wanted)
+        found = self.store.tasks(query)
         if not found and instance is not None:
             self._get(instance)  # an unknown case is an error, not an empty inbox
         return found

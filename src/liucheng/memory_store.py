@@ -159,6 +159,14 @@ class MemoryStore:
                 for task in self._instances[case_id].tasks.values()
             )
         assignee, group, process, user = query.assignee, query.group, query.process, query.user
+        if query.variables:
+            wanted = query.variables
+            instances = self._instances
+            source = (
+                t
+                for t in source
+                if all(_equal(instances[t.instance_id].variables, n, v) for n, v in wanted)
+            )
         if assignee is None and group is None and process is None and user is None:
             result = list(source)
         else:
@@ -250,3 +258,14 @@ class MemoryStore:
 
     def has_buffered(self) -> bool:
         return bool(self._buffer)
+
+
+def _equal(variables: dict[str, Any], name: str, value: Any) -> bool:
+    """Equality as the SQL store's typed columns see it: a number equals a number of any type,
+    text equals text, a boolean only a boolean."""
+    if name not in variables:
+        return False
+    found = variables[name]
+    if isinstance(value, bool) or isinstance(found, bool):
+        return type(found) is type(value) and bool(found == value)
+    return bool(found == value)

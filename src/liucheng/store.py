@@ -52,6 +52,9 @@ class TaskQuery(NamedTuple):
     group: str | None = None
     process: str | None = None
     user: str | None = None
+    # (name, value) pairs the case's process variables must equal: text, numbers, booleans,
+    # dates and date-times (what a store can index).
+    variables: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

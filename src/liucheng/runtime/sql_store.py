@@ -401,6 +401,8 @@ class SqlStore:
             where.append(_candidate("group", query.group))
         if query.user is not None:
             where.append(or_(_T.c.assignee == query.user, _candidate("user", query.user)))
+        for name, value in query.variables:
+            where.append(_T.c.instance_id.in_(_cases_where(name, value)))
         stmt = (
             select(_T, _C.c.kind.label("c_kind"), _C.c.name.label("c_name"))
             .outerjoin(_C, _C.c.task_id == _T.c.id)
@@ -731,6 +733,27 @@ class _Written:
         inst = self.inst
         inst.history_base = self.last
         inst.history = []
+
+
+def _cases_where(name: str, value: Any) -> Any:
+    """The ids of cases whose process variable ``name`` equals ``value``, via the typed index.
+
+    Written as ``IN (subquery)`` so the database starts from the (name, value) index and then
+    finds the tasks by case id, rather than testing every task.
+    """
+    typed = _variable_row("", name, value)
+    if typed["text_value"] is not None:
+        match = _V.c.text_value == typed["text_value"]
+    elif typed["number_value"] is not None:
+        match = _V.c.number_value == typed["number_value"]
+    elif typed["bool_value"] is not None:
+        match = _V.c.bool_value == typed["bool_value"]
+    else:
+        raise LiuchengError(
+            f"tasks can be found by text, number, boolean or date variables, not by "
+            f"{type(value).__name__} ({name!r})"
+        )
+    return select(_V.c.instance_id).where(_V.c.name == name, _V.c.scope == 0, match)
 
 
 def _variable_row(instance_id: str, name: str, value: Any) -> dict[str, Any]:
