@@ -62,6 +62,8 @@ def test_a_case_survives_from_one_command_to_the_next(tmp_path: Path) -> None:
     case_id = out.splitlines()[0].strip()
     assert "issue_contact_letter" in out
 
+    assert "PASS-7" in cli(db, "tasks", "--where", "plate=沪B·1", "--where", "renewal=false")
+    assert "PASS-7" not in cli(db, "tasks", "--where", "plate=沪B·2")
     letter = task_id(cli(db, "tasks", "--group", "sponsoring_department"), "Sponsoring")
     cli(db, "complete", letter, "--var", "reason=commute")
     review = task_id(cli(db, "tasks", "--process", "pass_application"), "Security")

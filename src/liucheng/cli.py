@@ -210,13 +210,24 @@ def tasks(
     user: Annotated[str | None, typer.Option("--user", help="assignee or candidate user")] = None,
     process: Annotated[str | None, typer.Option("--process")] = None,
     instance: Annotated[str | None, typer.Option("--instance")] = None,
+    where: Annotated[
+        list[str] | None,
+        typer.Option("--where", help="name=value: only cases whose variable has this value"),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """List open user tasks, oldest first."""
 
     def action() -> None:
         table = Table(_id_column(_("task")), _("name"), _("process"), _("key"), _("for"), _("due"))
-        for t in _engine(db).tasks(group=group, user=user, process=process, instance=instance):
+        found = _engine(db).tasks(
+            group=group,
+            user=user,
+            process=process,
+            instance=instance,
+            variables=parse_assignments(where),
+        )
+        for t in found:
             offered = ", ".join([*([t.assignee] if t.assignee else []), *t.candidate_groups])
             due = t.due.isoformat(timespec="minutes") if t.due else ""
             table.add_row(t.id, t.name or t.node, t.process_id, t.business_key or "", offered, due)
