@@ -5,6 +5,9 @@ python -m bench --quick          # a smoke run: 10 cases per loop, one repeat
 python -m bench --only liucheng  # skip the peer (also skipped when it is not installed)
 python -m bench --clock wall     # time by the wall clock instead of this process's CPU time
 python -m bench --profile pass_application   # cProfile Liucheng's side of one workload
+python -m bench --durable        # the durable benchmark: SQLite and PostgreSQL (bench/durable.py)
+python -m bench --durable --quick             # its smoke run
+python -m bench --durable --profile-durable   # cProfile the one-client SQLite loop
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from importlib.metadata import version
 from rich.console import Console
 from rich.table import Table
 
-from bench import liucheng_side, spiff_peer
+from bench import durable, liucheng_side, spiff_peer
 from bench.measure import Measurement, measure_side_by_side
 from bench.workloads import WORKLOADS, Workload
 
@@ -102,8 +105,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workload", choices=[w.key for w in WORKLOADS], action="append")
     parser.add_argument("--profile", choices=[w.key for w in WORKLOADS], metavar="WORKLOAD")
     parser.add_argument("--profile-n", type=int, default=2000, metavar="N")
+    parser.add_argument(
+        "--durable", action="store_true", help="the durable benchmark (SQLite, PostgreSQL)"
+    )
+    parser.add_argument(
+        "--part", choices=durable.PARTS, action="append", help="with --durable: only these parts"
+    )
+    parser.add_argument("--no-postgres", action="store_true", help="with --durable: SQLite only")
+    parser.add_argument(
+        "--profile-durable", action="store_true", help="cProfile the one-client SQLite P1 loop"
+    )
     args = parser.parse_args(argv)
     console = Console()
+
+    if args.profile_durable:
+        durable.profile_sqlite(min(args.profile_n, 500))
+        return 0
+    if args.durable:
+        console.print(
+            f"{date.today().isoformat()} · Python {platform.python_version()} · "
+            f"{os.cpu_count()} CPUs · {platform.machine()} · liucheng {version('liucheng')} · "
+            f"load average {os.getloadavg()[0]:.2f}"
+            + (" · [bold]--quick[/bold] (smoke run, not figures)" if args.quick else "")
+        )
+        durable.run_durable(
+            console,
+            quick=args.quick,
+            parts=tuple(args.part or durable.PARTS),
+            postgres=not args.no_postgres,
+        )
+        return 0
 
     if args.profile:
         profile(args.profile, args.profile_n, console)

@@ -40,6 +40,15 @@ class Measurement:
     per_second: float  # the best repeat
 
 
+def percentile(values: list[float], p: float) -> float:
+    """The ``p``-th percentile (0–100) of ``values`` by the nearest-rank method."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = math.ceil(p / 100 * len(ordered))
+    return ordered[min(max(rank, 1), len(ordered)) - 1]
+
+
 def timed_loop(
     engine: str, workload: Workload, make: RunnerFactory, n: int, clock: str = "cpu"
 ) -> float:
