@@ -485,6 +485,16 @@ class Engine:
             raise UnknownTaskError(f"no open task '{task_id}'")
         return inst.tasks[task_id]
 
+    def _not_open(self, task_id: str, what: str, done: str) -> LiuchengError:
+        """The error for a task id that is not open: finished (a conflict) or never existed.
+
+        Task ids are ``<case id>.<n>``, so an existing case tells the two apart.
+        """
+        owner = task_id.rpartition(".")[0]
+        if owner and self.store.load(owner) is not None:
+            return ConflictError(f"{what} '{task_id}' is already {done}")
+        return UnknownTaskError(f"no open {what} '{task_id}'")
+
     @_step
     def complete(self, task_id: str, variables: Mapping[str, Any] | None = None) -> Case:
         """Complete an open user task, setting ``variables`` first."""
@@ -493,10 +503,7 @@ class Engine:
         inst = self.store.load(instance_id) if instance_id is not None else None
         task = inst.tasks.get(task_id) if inst is not None else None
         if inst is None or task is None:
-            owner = task_id.rpartition(".")[0]
-            if owner and self.store.load(owner) is not None:
-                raise ConflictError(f"task '{task_id}' is already completed or cancelled")
-            raise UnknownTaskError(f"no open task '{task_id}'")
+            raise self._not_open(task_id, "task", "completed or cancelled")
         proc = self._versions[inst.process_id][inst.version - 1]
         run = Run(proc, self.env, inst, self.clock.now())
         run.complete_task(task, values)
@@ -537,10 +544,7 @@ class Engine:
         """The case and task a worker reports on, refusing reports without a valid lock."""
         lock = self.store.external_lock(task_id)
         if lock is None:
-            owner = task_id.rpartition(".")[0]
-            if owner and self.store.load(owner) is not None:
-                raise ConflictError(f"external task '{task_id}' is already finished")
-            raise UnknownTaskError(f"no open external task '{task_id}'")
+            raise self._not_open(task_id, "external task", "finished")
         instance_id, holder, expires = lock
         if holder != worker or expires is None or expires <= self.clock.now():
             raise ConflictError(
