@@ -540,8 +540,9 @@ class Run:
         self.record(
             HistoryKind.EXTERNAL_TASK_COMPLETED, node.id, tok.id, variables or None, task.id
         )
-        if self.store_result(tok, node, variables or None):
-            self.leave(tok, node)
+        if variables:  # checked by the API like any completion's variables
+            self.set_variables(self.var_scope(tok), variables, node.id)
+        self.leave(tok, node)
         self.drain()
 
     def fail_external(
