@@ -340,10 +340,10 @@ def show(
         for inc in case.incidents:
             console.print(
                 _(
-                    "incident {id} at {node}: {message}",
+                    "incident {id} at {node}: {text}",
                     id=inc.id,
                     node=inc.node,
-                    message=inc.message,
+                    text=inc.message,
                 )
             )
         history = Table(_("#"), _("time"), _("event"), _("element"), _("detail"))
