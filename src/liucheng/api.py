@@ -48,6 +48,7 @@ from liucheng.engine.state import (
     Instance,
     InstanceState,
     ScopeState,
+    Subscription,
     SubscriptionKind,
     TokenState,
     UserTask,
@@ -777,12 +778,49 @@ class Engine:
                     or sub_id not in inst.subscriptions
                 ):
                     return 0  # fired by someone else, or cancelled by an earlier timer
+                sub = inst.subscriptions[sub_id]
+                if sub.kind is SubscriptionKind.JOB:
+                    self._run_job(inst, sub)
+                    return 1
                 run = self._run(inst)
-                run.trigger(inst.subscriptions[sub_id], None)
+                run.trigger(sub, None)
                 self._finish(run)
                 return 1
         except ConflictError:
             return 0
+
+    def _run_job(self, inst: Instance, job: Subscription) -> None:
+        """Run an asynchronous continuation; if it fails, undo it and try again later.
+
+        "Fails" means the step left a new incident on the job's token (a service handler
+        raised, an expression failed).  While attempts remain, the case goes back to how it was
+        before the job ran — nothing the failed attempt did is kept — and the job is due again
+        after the element's retry delay, with the failure in the history.  The last failed
+        attempt keeps its incident for an operator, as without a job.
+        """
+        before = instance_to_json(inst)
+        incidents_before = set(inst.incidents)
+        run = self._run(inst)
+        run.trigger(job, None)
+        failures = [
+            i
+            for i in inst.incidents.values()
+            if i.id not in incidents_before and i.token == job.token
+        ]
+        node = run.proc.nodes[job.node]
+        if not failures or job.fired + 1 >= node.job_attempts:
+            self._finish(run)
+            return
+        restored = instance_from_json(before)
+        restored.rev = inst.rev
+        again = restored.subscriptions[job.id]
+        again.fired += 1
+        delay = timers.parse_duration(node.job_delay) if node.job_delay else None
+        again.due = delay.add_to(run.now) if delay is not None else run.now
+        attempt = f"attempt {again.fired} of {node.job_attempts} failed: {failures[0].message}"
+        undo = self._run(restored)
+        undo.record(HistoryKind.JOB_FAILED, node.id, job.token, detail=attempt)
+        self.store.save(restored)
 
     def _fire_start_timer(self, start: StartTimer, tz: tzinfo) -> int:
         with self.store.transaction():

@@ -28,6 +28,7 @@ from liucheng.store import BufferedMessage, DeploymentRecord, StartTimer, TaskQu
 _created = operator.attrgetter("created")
 _ACTIVE = InstanceState.ACTIVE
 _TIMER = SubscriptionKind.TIMER
+_DUE_KINDS = (SubscriptionKind.TIMER, SubscriptionKind.JOB)  # what due_timers hands out
 _MESSAGE = SubscriptionKind.MESSAGE
 
 
@@ -199,7 +200,7 @@ class MemoryStore:
             for inst in self._instances.values()
             if inst.state is _ACTIVE and inst.subscriptions
             for sub in inst.subscriptions.values()
-            if sub.kind is _TIMER and sub.due is not None and sub.due <= now
+            if sub.kind in _DUE_KINDS and sub.due is not None and sub.due <= now
         ]
         due.sort()
         return due
@@ -211,7 +212,7 @@ class MemoryStore:
                 for inst in self._instances.values()
                 if inst.state is _ACTIVE and inst.subscriptions
                 for sub in inst.subscriptions.values()
-                if sub.kind is _TIMER and sub.due is not None
+                if sub.kind in _DUE_KINDS and sub.due is not None
             ),
             default=None,
         )

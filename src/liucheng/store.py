@@ -134,7 +134,7 @@ class Store(Protocol):
         ...
 
     def due_timers(self, now: datetime) -> list[tuple[datetime, str, int]]:
-        """(due, case id, subscription id) of timers due by ``now``, earliest first."""
+        """(due, case id, subscription id) of timers and jobs due by ``now``, earliest first."""
         ...
 
     def next_due(self) -> datetime | None:

@@ -93,6 +93,7 @@ class Run:
         "now",
         "outbox",
         "proc",
+        "resuming",
         "seq0",
         "tokens",
     )
@@ -109,6 +110,7 @@ class Run:
         self.tokens = inst.tokens
         self.history = inst.history
         self.seq0 = inst.history_base + 1  # the sequence number of history[0]
+        self.resuming: int | None = None  # the token a job is carrying past its async boundary
 
     # == history ================================================================================
     def record(
@@ -200,6 +202,9 @@ class Run:
                 return
 
     def enter(self, tok: Token, node: Node) -> None:
+        if node.async_before and tok.id != self.resuming:
+            self.park(tok, node)
+            return
         h = self.history  # ``record`` inlined: this runs for every element a token enters
         h.append((self.seq0 + len(h), self.now, _STARTED, node.id, tok.id, None, None))
         if node.inputs and node.behaviour != "sub":
@@ -786,8 +791,34 @@ class Run:
     def do_boundary(self, tok: Token, node: Node) -> None:
         self.leave(tok, node)
 
+    def park(self, tok: Token, node: Node) -> None:
+        """Stop before an asynchronous element: a job will carry the token on in a later step.
+
+        The step so far is committed on its own, so whatever the element then does (a service
+        call that fails, say) is retried by the job without undoing what came before.
+        """
+        job = Subscription(self.inst.new_id(), SubscriptionKind.JOB, node.id, tok.id, due=self.now)
+        self.inst.subscriptions[job.id] = job
+        tok.state = TokenState.WAITING
+        self.record(HistoryKind.JOB_CREATED, node.id, tok.id)
+
+    def run_job(self, job: Subscription) -> None:
+        """Carry a parked token into its element (see ``park``)."""
+        tok = self.tokens[job.token]
+        del self.inst.subscriptions[job.id]
+        tok.state = TokenState.READY
+        self.resuming = tok.id
+        try:
+            self.enter(tok, self.proc.nodes[job.node])
+        finally:
+            self.resuming = None
+        self.drain()
+
     def trigger(self, sub: Subscription, variables: Mapping[str, Any] | None) -> None:
         """A message arrived or a timer fell due for ``sub``."""
+        if sub.kind is SubscriptionKind.JOB:
+            self.run_job(sub)
+            return
         node = self.proc.nodes[sub.node]
         waiter = self.tokens[sub.token]
         if sub.kind is SubscriptionKind.TIMER:

@@ -12,11 +12,23 @@ event) fails here with an error naming the element, so a bad deployment changes 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
-from liucheng.bpmn.model import Definitions, EventDefinition, FlowNode, Process, Scope
+from liucheng.bpmn.model import (
+    ACTIVITI_NS,
+    CAMUNDA_NS,
+    FLOWABLE_NS,
+    Definitions,
+    EventDefinition,
+    FlowNode,
+    Process,
+    Scope,
+)
+from liucheng.engine import timers
 from liucheng.errors import BpmnValidationError, ExpressionError, ValidationIssue
 from liucheng.expr import PYTHON, Evaluator, Script, compile_expression, compile_script
 from liucheng.expr import compile_value as _compile_value
@@ -73,6 +85,11 @@ class Node:
     form_key: str | None = None
     priority: Evaluator | None = None
     computed_task: bool = False  # a user task property needs the case's variables
+    # asynchronous continuation before the element (camunda:asyncBefore, flowable:async):
+    # how many attempts its job gets and how long to wait between them
+    async_before: bool = False
+    job_attempts: int = 3
+    job_delay: str | None = None  # ISO 8601 duration text
     # inclusive joins: nodes of the same scope from which a token may still arrive ...
     reach: frozenset[str] = frozenset()
     # ... the source of each incoming flow, the nodes that reach each incoming flow (its source
@@ -254,6 +271,7 @@ class _Compiler:
             (m.target, self.value(m.source, fn) or _constant(None)) for m in fn.outputs
         )
         node.result_variable = props.get("result_variable") or None
+        self.compile_async(node, fn)
         node.pre_script = self.spiff_script(props.get("pre_script"), fn)
         node.post_script = self.spiff_script(props.get("post_script"), fn)
         if fn.event_definitions:
@@ -296,6 +314,32 @@ class _Compiler:
             if node.start is None and not fn.triggered_by_event:
                 self.issue("subprocess has no none start event", fn)
         return node
+
+    def compile_async(self, node: Node, fn: FlowNode) -> None:
+        """``asyncBefore``: the token stops before the element and a job carries it on.
+
+        The job's retry policy comes from ``camunda:failedJobRetryTimeCycle`` ("R5/PT1M": five
+        attempts a minute apart); without one, three attempts one after the other, as Camunda.
+        """
+        flags = [fn.attrs.get(f"{{{ns}}}{name}") for ns, name in _ASYNC_BEFORE]
+        node.async_before = any(flag is not None and flag.strip() == "true" for flag in flags)
+        if not node.async_before:
+            return
+        for xml in fn.extension_xml:
+            found = _RETRY_CYCLE.search(xml)
+            if found is None:
+                continue
+            text = found.group(1).strip()
+            try:
+                cycle = timers.parse_cycle(text, UTC)
+            except ExpressionError as exc:
+                self.issue(f"failedJobRetryTimeCycle {text!r}: {exc.message}", fn)
+                return
+            if cycle.repetitions is None or cycle.repetitions < 1 or cycle.start is not None:
+                self.issue(f"failedJobRetryTimeCycle {text!r}: write Rn/duration, e.g. R3/PT5M", fn)
+                return
+            node.job_attempts = cycle.repetitions
+            node.job_delay = str(cycle.interval)
 
     def spiff_script(self, text: str | None, fn: FlowNode) -> Script | None:
         """SpiffWorkflow's pre- and post-scripts are always Python, whatever the file's default."""
@@ -366,6 +410,14 @@ class _Compiler:
         elif ev.kind == "escalation" and ev.ref is not None:
             esc = self.definitions.escalations.get(ev.ref)
             node.code = (esc.escalation_code or esc.name or esc.id) if esc else ev.ref
+
+
+_ASYNC_BEFORE = (
+    (CAMUNDA_NS, "asyncBefore"),
+    (FLOWABLE_NS, "async"),
+    (ACTIVITI_NS, "async"),
+)
+_RETRY_CYCLE = re.compile(r"failedJobRetryTimeCycle[^>]*>([^<]*)<")
 
 
 def _lang(declared: str | None, fn: FlowNode, compiler: _Compiler) -> str | None:

@@ -40,6 +40,8 @@ class HistoryKind(enum.StrEnum):
     EXTERNAL_TASK_CREATED = "external_task_created"
     EXTERNAL_TASK_COMPLETED = "external_task_completed"
     EXTERNAL_TASK_FAILED = "external_task_failed"
+    JOB_CREATED = "job_created"
+    JOB_FAILED = "job_failed"
 
 
 class InstanceState(enum.StrEnum):
@@ -122,6 +124,7 @@ class ExternalTask(NamedTuple):
 class SubscriptionKind(enum.StrEnum):
     MESSAGE = "message"
     TIMER = "timer"
+    JOB = "job"  # an asynchronous continuation: the engine goes on in a later transaction
 
 
 @dataclass(slots=True)
@@ -140,7 +143,7 @@ class Subscription:
     key: str | None = None  # correlation key value
     due: datetime | None = None
     cycle: str | None = None  # canonical ISO text of a repeating timer
-    fired: int = 0  # how often a cycle has fired
+    fired: int = 0  # how often a cycle has fired; for a job, how many attempts failed
     armed: datetime | None = None  # when a cycle was armed: later firings count from here
 
 

@@ -135,6 +135,7 @@ _X = schema.external_tasks
 
 _ACTIVE = InstanceState.ACTIVE.value
 _TIMER = SubscriptionKind.TIMER.value
+_DUE_KINDS = (_TIMER, SubscriptionKind.JOB.value)  # timers and jobs: what due_timers hands out
 _MESSAGE = SubscriptionKind.MESSAGE.value
 _START_TIMER_COLUMNS = (
     _ST.c.process_id,
@@ -508,7 +509,7 @@ class SqlStore:
         query = (
             select(_S.c.due, _S.c.instance_id, _S.c.sub_id)
             .join(_I, _I.c.id == _S.c.instance_id)
-            .where(_S.c.kind == _TIMER, _S.c.due <= now, _I.c.state == _ACTIVE)
+            .where(_S.c.kind.in_(_DUE_KINDS), _S.c.due <= now, _I.c.state == _ACTIVE)
             .order_by(_S.c.due, _S.c.instance_id, _S.c.sub_id)
         )
         with self._connection() as conn:
@@ -519,7 +520,7 @@ class SqlStore:
         query = (
             select(func.min(_S.c.due))
             .join(_I, _I.c.id == _S.c.instance_id)
-            .where(_S.c.kind == _TIMER, _I.c.state == _ACTIVE)
+            .where(_S.c.kind.in_(_DUE_KINDS), _I.c.state == _ACTIVE)
         )
         with self._connection() as conn:
             due: datetime | None = conn.scalar(query)
