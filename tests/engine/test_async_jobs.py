@@ -92,3 +92,14 @@ def test_an_unbounded_or_malformed_retry_cycle_is_refused_at_deployment(engine: 
         with pytest.raises(BpmnValidationError, match="failedJobRetryTimeCycle"):
             engine.deploy(template.replace("R3/PT5M", cycle).encode())
     assert engine.processes() == []
+
+
+def test_async_after_is_refused_rather_than_ignored(engine: Engine) -> None:
+    import pytest
+
+    from liucheng import BpmnValidationError
+
+    template = (MODELS / "test_async_jobs.bpmn").read_text(encoding="utf-8")
+    model = template.replace('camunda:asyncBefore="true"', 'camunda:asyncAfter="true"')
+    with pytest.raises(BpmnValidationError, match="asyncAfter is not supported yet"):
+        engine.deploy(model.encode())

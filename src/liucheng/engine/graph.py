@@ -321,6 +321,9 @@ class _Compiler:
         The job's retry policy comes from ``camunda:failedJobRetryTimeCycle`` ("R5/PT1M": five
         attempts a minute apart); without one, three attempts one after the other, as Camunda.
         """
+        after = fn.attrs.get(f"{{{CAMUNDA_NS}}}asyncAfter")
+        if after is not None and after.strip() == "true":
+            self.issue("asyncAfter is not supported yet (asyncBefore is)", fn)
         flags = [fn.attrs.get(f"{{{ns}}}{name}") for ns, name in _ASYNC_BEFORE]
         node.async_before = any(flag is not None and flag.strip() == "true" for flag in flags)
         if not node.async_before:
