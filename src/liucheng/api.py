@@ -887,6 +887,8 @@ class Engine:
     def dump(self, instance_id: str) -> str:
         """The case's whole state as JSON; ``load`` restores it, in this or another engine."""
         inst = self._get(instance_id)
+        if inst.history_base == 0:
+            return instance_to_json(inst)  # the case holds its whole history (in memory)
         whole = replace(inst, history=self.store.history(instance_id), history_base=0)
         return instance_to_json(whole)
 
