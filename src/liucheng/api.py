@@ -330,7 +330,8 @@ class Engine:
         case = self._case(inst)
         for message in run.outbox:
             self._deliver(message)
-        self._take_buffered(inst)
+        if inst.subscriptions:
+            self._take_buffered(inst)
         return case
 
     def _new_case_id(self) -> str:
@@ -343,7 +344,8 @@ class Engine:
         case = self._case(run.inst)
         for message in run.outbox:
             self._deliver(message)
-        self._take_buffered(run.inst)
+        if run.inst.subscriptions:
+            self._take_buffered(run.inst)
         return case
 
     def _deliver(self, message: OutgoingMessage) -> None:
@@ -473,7 +475,7 @@ class Engine:
                     f"tasks can be found by text, number, boolean or date variables, not by "
                     f"{type(value).__name__} ({name!r})"
                 )
-        query = TaskQuery(instance, assignee, group, process, user, wanted)
+        query = _new_tuple(TaskQuery, (instance, assignee, group, process, user, wanted))
         found = self.store.tasks(query)
         if not found and instance is not None:
             self._get(instance)  # an unknown case is an error, not an empty inbox
@@ -500,8 +502,7 @@ class Engine:
     def complete(self, task_id: str, variables: Mapping[str, Any] | None = None) -> Case:
         """Complete an open user task, setting ``variables`` first."""
         values = _checked(variables)
-        instance_id = self.store.instance_of_task(task_id)
-        inst = self.store.load(instance_id) if instance_id is not None else None
+        inst = self.store.load_for_task(task_id)
         task = inst.tasks.get(task_id) if inst is not None else None
         if inst is None or task is None:
             raise self._not_open(task_id, "task", "completed or cancelled")

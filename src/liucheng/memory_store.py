@@ -149,6 +149,10 @@ class MemoryStore:
     def instance_of_task(self, task_id: str) -> str | None:
         return self._task_index.get(task_id)
 
+    def load_for_task(self, task_id: str) -> Instance | None:
+        case_id = self._task_index.get(task_id)
+        return self._instances.get(case_id) if case_id is not None else None
+
     def tasks(self, query: TaskQuery) -> list[UserTask]:
         if query.instance is not None:
             inst = self._instances.get(query.instance)

@@ -125,6 +125,10 @@ class Store(Protocol):
         """The case an *open* task belongs to."""
         ...
 
+    def load_for_task(self, task_id: str) -> Instance | None:
+        """The case of an *open* task, loaded to change and ``save`` (one lookup, not two)."""
+        ...
+
     def tasks(self, query: TaskQuery) -> list[UserTask]:
         """Open tasks matching ``query``, oldest first."""
         ...

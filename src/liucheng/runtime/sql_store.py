@@ -434,6 +434,22 @@ class SqlStore:
             found: str | None = conn.scalar(select(_T.c.instance_id).where(_T.c.id == task_id))
             return found
 
+    def load_for_task(self, task_id: str) -> Instance | None:
+        """``load`` of the case an open task belongs to, found through ``tasks`` in one query."""
+        query = (
+            select(_I.c.rev, _I.c.data)
+            .join(_T, _T.c.instance_id == _I.c.id)
+            .where(_T.c.id == task_id)
+        )
+        with self._connection() as conn:
+            row = conn.execute(query).one_or_none()
+        if row is None:
+            return None
+        inst = instance_from_json(row.data)
+        inst.rev = row.rev
+        self._remember(inst)
+        return inst
+
     def tasks(self, query: TaskQuery) -> list[UserTask]:
         """Open tasks matching ``query``, oldest first (then by case, then creation order).
 
