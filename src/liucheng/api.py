@@ -371,7 +371,10 @@ class Engine:
     def _case(self, inst: Instance) -> Case:
         tokens = inst.tokens
         if len(tokens) == 1:
-            active: tuple[str, ...] = tuple(t.node for t in tokens.values())
+            for only in tokens.values():
+                active: tuple[str, ...] = (only.node,)
+        elif not tokens:
+            active = ()
         else:
             active = tuple(sorted({t.node for t in tokens.values()}))
         snapshot = (

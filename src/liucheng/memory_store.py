@@ -93,7 +93,10 @@ class MemoryStore:
             self._instances[inst.id] = inst
             if inst.business_key is not None:
                 self._keys[(inst.process_id, inst.business_key)] = inst.id
-        self._index_tasks(inst)
+        if self._open_tasks.get(inst.id, ()) != tuple(inst.tasks) or inst.externals:
+            self._index_tasks(inst)
+        elif inst.id in self._open_externals:
+            self._index_externals(inst)
         inst.rev += 1
 
     def _index_externals(self, inst: Instance) -> None:
