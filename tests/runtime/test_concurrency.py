@@ -16,10 +16,14 @@ from liucheng.runtime import SqlStore
 from .conftest import Cases
 
 
-def _race(store: SqlStore, case_id: str, loaded_both: threading.Barrier | None) -> list[object]:
+def _race(
+    store: SqlStore, case_id: str, loaded_both: threading.Barrier | None
+) -> dict[str, object]:
     """Two threads load and save the case; the first holds its transaction open a while after
-    saving, and the second saves during that time."""
-    outcomes: list[object] = []
+    saving, and the second saves during that time.  Returns each writer's outcome by name (the
+    order in which they finish is itself a race: the loser's refusal comes as the winner
+    commits)."""
+    outcomes: dict[str, object] = {}
 
     def writer(name: str, before_save: float, before_commit: float) -> None:
         try:
@@ -32,9 +36,9 @@ def _race(store: SqlStore, case_id: str, loaded_both: threading.Barrier | None) 
                 inst.scopes[0].variables[name] = inst.rev
                 store.save(inst)
                 time.sleep(before_commit)
-            outcomes.append(name)
+            outcomes[name] = "saved"
         except ConflictError as exc:
-            outcomes.append(exc)
+            outcomes[name] = exc
 
     threads = [
         threading.Thread(target=writer, args=("first", 0.0, 0.3)),
@@ -55,8 +59,8 @@ def test_postgresql_second_writer_of_a_revision_is_refused(postgresql_store: Sql
 
     outcomes = _race(sql_store, case_id, threading.Barrier(2))
 
-    assert outcomes[0] == "first"
-    assert isinstance(outcomes[1], ConflictError)
+    assert outcomes["first"] == "saved"
+    assert isinstance(outcomes["second"], ConflictError)
     after = sql_store.load(case_id)
     assert after is not None and after.rev == 1
     assert after.variables["first"] == 0 and "second" not in after.variables
@@ -70,7 +74,7 @@ def test_sqlite_writers_take_turns(sqlite_store: SqlStore) -> None:
 
     outcomes = _race(sql_store, case_id, None)
 
-    assert sorted(map(str, outcomes)) == ["first", "second"]
+    assert outcomes == {"first": "saved", "second": "saved"}
     after = sql_store.load(case_id)
     assert after is not None and after.rev == 2
     assert sorted(after.variables[name] for name in ("first", "second")) == [0, 1]
