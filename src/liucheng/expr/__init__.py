@@ -5,6 +5,12 @@ attribute or a script task's ``scriptFormat``; a deployment may set a default (S
 are Python); files that declare the SpiffWorkflow namespace default to Python; everything else is
 FEEL, as in Camunda 8 and DMN.
 
+Whatever the default, a text that starts with ``${`` or ``#{`` is JUEL, as Camunda 7, Flowable
+and Activiti read it: those files never declare JUEL (Activiti and Flowable designers write the
+BPMN specification's default, XPath, which those engines ignore — so XPath means JUEL here too).
+An attribute that is literal unless written as an expression (assignee, due date, mapping source)
+may also be EL composite text, ``Dear ${name}``, outside Python-dialect models.
+
 Every evaluator is compiled once and cached; none of them ever hands text to ``eval``/``exec``.
 """
 
@@ -33,7 +39,9 @@ _ALIASES = {
     "python3": PYTHON,
     "text/x-python": PYTHON,
     "juel": JUEL,
-    "http://www.w3.org/1999/xpath": "xpath",
+    # The BPMN specification's default expressionLanguage, written verbatim by the Activiti and
+    # Flowable designers; those engines (and Camunda 7) evaluate such files' expressions as JUEL.
+    "http://www.w3.org/1999/xpath": JUEL,
 }
 
 
@@ -45,24 +53,29 @@ def language_name(declared: str | None) -> str | None:
     if declared is None or not declared.strip():
         return None
     name = _ALIASES.get(declared.strip().lower())
-    if name in (FEEL, PYTHON):
+    if name is not None:
         return name
-    if name == JUEL:
-        raise ExpressionError("JUEL expressions are not supported yet", text=declared)
     raise ExpressionError(
-        f"expression language {declared!r} is not supported (use FEEL or Python)", text=declared
+        f"expression language {declared!r} is not supported (use FEEL, Python or JUEL)",
+        text=declared,
     )
 
 
 def _is_juel(text: str) -> bool:
-    stripped = text.strip()
-    return stripped.startswith(("${", "#{")) and stripped.endswith("}")
+    """Written as ``${…}``/``#{…}`` (possibly composite: ``${a} of ${b}``)."""
+    return text.lstrip().startswith(("${", "#{"))
 
 
 def compile_expression(text: str, language: str) -> Evaluator:
-    """Compile an expression in ``language`` (``feel`` or ``python``)."""
-    if _is_juel(text):
-        raise ExpressionError("JUEL-style ${...} expressions are not supported yet", text=text)
+    """Compile an expression in ``language`` (``feel``, ``python`` or ``juel``).
+
+    ``${…}`` text is JUEL whatever ``language`` says; with ``language == "juel"`` bare text
+    (``amount > 1000``) is one JUEL expression too.
+    """
+    if _is_juel(text) or language == JUEL:
+        from liucheng.expr.juel import compile_juel, compile_juel_expression, has_juel
+
+        return compile_juel(text) if has_juel(text) else compile_juel_expression(text)
     if language == PYTHON:
         from liucheng.expr.python_dialect import compile_python
 
@@ -98,12 +111,20 @@ def compile_value(text: str, language: str) -> Evaluator:
     """Compile an attribute that is a literal unless written as an expression.
 
     Assignees, candidate groups, due dates, timer values and mapping sources are literal text in
-    most files; ``=expr`` (Camunda 8) marks FEEL.  In a Python-dialect model the text is Python.
+    most files; ``=expr`` (Camunda 8) marks FEEL; ``${expr}`` (Camunda 7, Flowable, Activiti)
+    marks JUEL and gives the typed value, and text with embedded expressions (``Dear ${name}``)
+    gives a string.  In a Python-dialect model the text is Python unless it starts with ``${``.
     """
     if text.startswith("="):
         return compile_expression(text[1:], FEEL)
     if _is_juel(text):
-        raise ExpressionError("JUEL-style ${...} expressions are not supported yet", text=text)
+        from liucheng.expr.juel import compile_juel
+
+        return compile_juel(text)
     if language == PYTHON:
         return compile_expression(text, PYTHON)
+    if language == JUEL or "${" in text or "#{" in text:
+        from liucheng.expr.juel import compile_juel
+
+        return compile_juel(text)
     return _constant(text)
