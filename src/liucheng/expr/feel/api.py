@@ -18,12 +18,11 @@ _LOOPING = (n.For, n.Quantified, n.Filter, n.Call, n.Iteration)
 
 
 def _guarded(text: str, fn: Callable[..., Any], loops: bool) -> Callable[..., Any]:
-    """Wrap the compiled closure: reset the work budget, and turn a Python stack overflow
-    (from a user-defined function calling itself) into an ExpressionError."""
+    """Wrap the compiled closure: start the work budget (unless called inside another
+    evaluation, see ``Budget``), and turn a Python stack overflow (from a user-defined function
+    calling itself) into an ExpressionError."""
 
     def run(*args: Any) -> Any:
-        if loops:
-            Budget.reset()
         try:
             return fn(*args)
         except RecursionError:
@@ -33,7 +32,17 @@ def _guarded(text: str, fn: Callable[..., Any], loops: bool) -> Callable[..., An
                 raise ExpressionError(e.message, text=text) from None
             raise
 
-    return run
+    if not loops:
+        return run
+
+    def run_counted(*args: Any) -> Any:
+        Budget.enter()
+        try:
+            return run(*args)
+        finally:
+            Budget.exit()
+
+    return run_counted
 
 
 @functools.lru_cache(maxsize=4096)

@@ -40,7 +40,10 @@ class Budget:
     """Work done by the current evaluation, so nested loops cannot run for hours.
 
     Kept per thread because compiled expressions are shared between threads while each
-    evaluation runs on one.
+    evaluation runs on one.  Evaluations nest — a DMN decision calls a knowledge model, itself a
+    compiled expression, once per loop iteration — so only the outermost ``enter`` starts a
+    fresh count; otherwise each inner call would reset the outer loop's count and the limit
+    would bound nothing.
     """
 
     LIMIT = 5_000_000
@@ -48,6 +51,19 @@ class Budget:
     @staticmethod
     def reset() -> None:
         _local.used = 0
+
+    @staticmethod
+    def enter() -> None:
+        """Begin an evaluation: the count starts at 0 unless one is already running."""
+        depth = getattr(_local, "depth", 0)
+        if depth == 0:
+            _local.used = 0
+        _local.depth = depth + 1
+
+    @staticmethod
+    def exit() -> None:
+        """End the evaluation begun by the matching ``enter``."""
+        _local.depth = max(getattr(_local, "depth", 1) - 1, 0)
 
     @staticmethod
     def charge(units: int) -> None:

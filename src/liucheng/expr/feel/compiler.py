@@ -598,7 +598,10 @@ def _matches(x: Any, v: Any) -> bool | None:
         if type(x) is list and ops.eq(x, v) is True:
             return True
         return any(ops.eq(x, item) is True for item in v)
-    if t is bool and type(x) is not bool:
+    if t is bool and type(x) is not bool and x is not None:
+        # A boolean expression used as a test (``x > 3``, DMN 1.2+): its value decides.  A
+        # null input is not "any input": like a boolean input, it is compared, so that a
+        # missing flag does not match the entry ``true``.
         return bool(v)
     if t is FeelFunction:
         r = v.call(x)

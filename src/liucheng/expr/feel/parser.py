@@ -350,12 +350,23 @@ class Parser:
             raise self.unexpected()
         words = [v]
         self.i += 1
-        while (
-            self.tok.kind == "name" and self.tok.value not in KEYWORDS and " " not in self.tok.value
-        ):
+        while self.name_continues():
             words.append(self.tok.value)
             self.i += 1
         return n.Name(" ".join(words), pos=t.pos)
+
+    def name_continues(self) -> bool:
+        """Whether the current token continues the name before it.
+
+        Plain words do.  So do a number (``Extra days case 1``, ``decision A 2.1``) and the
+        word ``of`` (``Years of Service``), common in DMN decision names: no FEEL expression
+        can put either right after a name (``of`` is only an operator after ``instance``,
+        which ends a name).
+        """
+        t = self.tok
+        if t.kind == "name":
+            return " " not in t.value and (t.value not in KEYWORDS or t.value == "of")
+        return t.kind == "num" and t.value[0].isdigit()
 
     def if_expr(self) -> n.Node:
         t = self.expect_kw("if")
