@@ -9,19 +9,20 @@ written for each case.  The clock then moves one hour on and ``Engine.run_due_jo
 until it returns; every case must have fired exactly once and be completed, and no timer may be
 left.  The issue's target: 100,000 timers within 60 s.
 
-**Task search by a variable's value.**  ``Engine.tasks`` has no variable filter yet, so this
-measures the SQL a store would run for one: open tasks joined to the ``variables`` rows of
-their case (process scope), by a variable's name and its text or number value, oldest first, the
-first page of 50.  The tables are filled directly with bulk inserts through ``sqlite3``, not
-through the engine (a million engine starts would take hours and measure nothing of the
-search): ``n`` cases, each with one open task (``security_review``) and three process
-variables — ``plate`` (text, unique), ``deposit`` (a number, one value in 1,000) and
-``applicant_type`` (text, one value in 3).  Instance rows are minimal (``data`` is ``{}``, the
-search never reads it) and tasks have no candidate rows.  The schema's secondary indexes are
-dropped for the load and created again afterwards (the same definitions, from
-``liucheng.runtime.schema``), the usual way to bulk-load.  No ``ANALYZE`` is run, as the runtime
-runs none.  Each kind of lookup is timed ``lookups`` times with random values (p50, p99); the
-issue's target is p99 < 100 ms with 1,000,000 tasks.
+**Task search by a variable's value.**  What an inbox filtered by a case variable runs:
+``SqlStore.tasks(TaskQuery(variables=((name, value),), limit=50))`` — open tasks of cases
+whose process variable equals the value, oldest first, the first page of 50 — through the
+store's own plan choice (see "Finding tasks by a variable's value" in ``sql_store``).  The
+tables are filled directly with bulk inserts through ``sqlite3``, not through the engine (a
+million engine starts would take hours and measure nothing of the search): ``n`` cases, each
+with one open task (``security_review``) and three process variables — ``plate`` (text,
+unique), ``deposit`` (a number, one value in 1,000) and ``applicant_type`` (text, one value in
+3).  Instance rows are minimal (``data`` is ``{}``, the search never reads it) and tasks have
+no candidate rows.  The schema's secondary indexes are dropped for the load and created again
+afterwards (the same definitions, from ``liucheng.runtime.schema``), the usual way to
+bulk-load.  No ``ANALYZE`` is run, as the runtime runs none.  Each kind of lookup is timed
+``lookups`` times with random values (p50, p99); the issue's target is p99 < 100 ms with
+1,000,000 tasks.
 """
 
 from __future__ import annotations
@@ -32,11 +33,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, select
-from sqlalchemy.sql import Select
+from sqlalchemy import func, insert, select
 
 from bench.measure import BenchmarkFailed, percentile
 from bench.workloads import MODELS
@@ -45,6 +44,7 @@ from liucheng.engine.clock import Clock
 from liucheng.engine.codec import dumps as encode_value
 from liucheng.engine.state import InstanceState
 from liucheng.runtime import SqlStore, schema
+from liucheng.store import TaskQuery
 
 TIMER_START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 CLONE_BATCH = 10_000
@@ -138,10 +138,9 @@ APPLICANT_TYPES = ("external", "employee", "guest")
 @dataclass(frozen=True, slots=True)
 class SearchResult:
     kind: SearchKind
-    setting: str  # the schema's indexes, or with the suggested index; and the query's form
     tasks: int
     latencies: list[float]
-    plan: list[str]  # SQLite's EXPLAIN QUERY PLAN lines
+    plan: list[str]  # the database's plan for the first lookup (``SqlStore.explain_tasks``)
 
     def percentile_ms(self, p: float) -> float:
         return percentile(self.latencies, p) * 1000
@@ -155,26 +154,10 @@ def _value(kind: SearchKind, i: int) -> Any:
     return APPLICANT_TYPES[i % 3]
 
 
-def search_query(kind: SearchKind, value: Any, form: str = "join") -> Select[Any]:
-    """Open tasks whose case's process-scope variable ``kind.variable`` equals ``value``,
-    oldest first, one page: the statement a ``TaskQuery`` variable filter would add.
-
-    ``form="join"`` joins ``variables`` (the planner starts from the variable's index);
-    ``form="exists"`` filters tasks with a correlated ``EXISTS`` on the variable's primary key
-    (with an index in page order, the planner can walk tasks oldest first and stop at a page).
-    """
-    t, v = schema.tasks, schema.variables
-    column = v.c[kind.column]
-    wanted = Decimal(value) if kind.column == "number_value" else value
-    matches = and_(
-        v.c.instance_id == t.c.instance_id,
-        v.c.scope == 0,
-        v.c.name == kind.variable,
-        column == wanted,
-    )
-    query = select(t.c.id, t.c.instance_id, t.c.node, t.c.created)
-    query = query.where(exists().where(matches)) if form == "exists" else query.join(v, matches)
-    return query.order_by(t.c.created, t.c.id).limit(PAGE)
+def search_query(kind: SearchKind, value: Any) -> TaskQuery:
+    """Open tasks whose case's process variable ``kind.variable`` equals ``value``, oldest
+    first, one page."""
+    return TaskQuery(variables=((kind.variable, value),), limit=PAGE)
 
 
 def build_tasks(url: str, n: int) -> float:
@@ -236,86 +219,34 @@ def _variable_rows(i: int) -> list[tuple[Any, ...]]:
     ]
 
 
-def task_search(
-    url: str, n: int, lookups: int, *, form: str = "join", seed: int = 1
-) -> list[SearchResult]:
+def task_search(url: str, n: int, lookups: int, *, seed: int = 1) -> list[SearchResult]:
     """Time ``lookups`` random lookups of each kind on a database made by ``build_tasks``."""
     rng = random.Random(seed)
-    setting = form
     store = SqlStore(url)
     results = []
     try:
-        with store.engine.connect() as conn:
-            for kind in SEARCHES:
-                first = form if form != "adaptive" else _adaptive_form(conn, kind, _value(kind, 0))
-                plan = _plan(conn, search_query(kind, _value(kind, 0), first))
-                latencies = []
-                for _ in range(lookups):
-                    i = rng.randrange(n)
-                    value = _value(kind, i)
-                    started = time.perf_counter()
-                    chosen = form if form != "adaptive" else _adaptive_form(conn, kind, value)
-                    rows = conn.execute(search_query(kind, value, chosen)).all()
-                    latencies.append(time.perf_counter() - started)
-                    _check_found(kind, i, n, rows)
-                results.append(SearchResult(kind, setting, n, latencies, plan))
-            conn.rollback()
+        for kind in SEARCHES:
+            plan = store.explain_tasks(search_query(kind, _value(kind, 0)))
+            latencies = []
+            for _ in range(lookups):
+                i = rng.randrange(n)
+                query = search_query(kind, _value(kind, i))
+                started = time.perf_counter()
+                found = store.tasks(query)
+                latencies.append(time.perf_counter() - started)
+                _check_found(kind, i, n, [task.instance_id for task in found])
+            results.append(SearchResult(kind, n, latencies, plan))
     finally:
         store.close()
     return results
 
 
-def add_suggested_index(url: str) -> None:
-    """What the results suggest for the low-selectivity search: an index that gives tasks in
-    page order (``tasks (created, id)``), and ``ANALYZE`` so the planner knows that one
-    variable value can match a third of all cases.  Not in the schema: measured here only."""
-    store = SqlStore(url)
-    try:
-        with store.engine.begin() as conn:
-            conn.exec_driver_sql("CREATE INDEX bench_tasks_created ON tasks (created, id)")
-            conn.exec_driver_sql("ANALYZE")
-    finally:
-        store.close()
-
-
-ADAPTIVE_LIMIT = 2_000
-
-
-def _adaptive_form(conn: Any, kind: SearchKind, value: Any) -> str:
-    """Count the matching variable rows, up to ``ADAPTIVE_LIMIT``, on the variable's own index
-    (cheap): few matches, join from them; many, walk tasks in page order with ``EXISTS``."""
-    v = schema.variables
-    column = v.c[kind.column]
-    wanted = Decimal(value) if kind.column == "number_value" else value
-    probe = (
-        select(v.c.instance_id)
-        .where(v.c.name == kind.variable, column == wanted)
-        .limit(ADAPTIVE_LIMIT)
-        .subquery()
-    )
-    many = conn.scalar(select(func.count()).select_from(probe)) >= ADAPTIVE_LIMIT
-    return "exists" if many else "join"
-
-
-def _plan(conn: Any, query: Select[Any]) -> list[str]:
-    """SQLite's ``EXPLAIN QUERY PLAN`` for ``query``: which indexes it uses."""
-    compiled = query.compile(dialect=conn.dialect)
-    params = compiled.params
-    args = tuple(
-        str(params[name]) if isinstance(params[name], Decimal) else params[name]
-        for name in compiled.positiontup or ()
-    )
-    rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled.string}", args)
-    return [str(row[-1]) for row in rows]
-
-
-def _check_found(kind: SearchKind, i: int, n: int, rows: Sequence[Any]) -> None:
+def _check_found(kind: SearchKind, i: int, n: int, found: Sequence[str]) -> None:
     """The page holds the right tasks: the one case for a plate, else the oldest matches."""
     if kind.key == "plate":
         expected = [f"c{i:09d}"]
     else:
         modulus = 1000 if kind.key == "deposit" else 3
         expected = [f"c{j:09d}" for j in range(i % modulus, n, modulus)][:PAGE]
-    found = [row.instance_id for row in rows]
-    if found != expected:
+    if list(found) != expected:
         raise BenchmarkFailed(f"task search by {kind.variable}: wrong tasks for case {i}")

@@ -149,3 +149,45 @@ def test_var_names_are_checked() -> None:
         parse_assignments(["=1"])
     with pytest.raises(LiuchengError, match="looks like JSON"):
         parse_value("[1,")
+
+
+def test_calendars_come_from_the_file_named_by_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``LIUCHENG_CALENDARS`` names the organisation's calendars; a model naming another
+    calendar is refused, and a broken file is one clear error line."""
+    model = Path(__file__).parent / "engine" / "models" / "test_working_time_timers.bpmn"
+    db = tmp_path / "office.db"
+    calendars = tmp_path / "calendars.json"
+    calendars.write_text(
+        json.dumps(
+            {
+                "default": "park-office",
+                "calendars": [{"name": "park-office"}, {"name": "licence-office"}],
+            }
+        )
+    )
+    monkeypatch.setenv("LIUCHENG_CALENDARS", str(calendars))
+    assert "licence v1  new version" in cli(db, "deploy", str(model))
+
+    calendars.write_text(json.dumps({"calendars": [{"name": "park-office"}]}))
+    out = fails(tmp_path / "other.db", "deploy", str(model))
+    assert "five_days" in out and "no business calendar is named 'licence-office'" in out
+
+    calendars.write_text("{not json")
+    assert "the calendars are not valid JSON" in fails(db, "processes")
+    calendars.write_text(json.dumps({"calendars": [{"name": "x", "timezone": "Mars/Base"}]}))
+    assert "timezone" in fails(db, "processes")
+
+
+def test_a_dmn_file_is_deployed_and_decided(tmp_path: Path) -> None:
+    db = tmp_path / "office.db"
+    out = cli(db, "deploy", str(model_path("pass_deposit.dmn")))
+    assert "pass_deposit v1  new version" in out
+    out = cli(
+        db, "decide", "pass_deposit", "--var", "applicant_type=external", "--var", "renewal=false"
+    )
+    assert json.loads(out) == {"deposit": "50", "colour": "yellow", "expires": True}
+    assert "allowed input values" in fails(
+        db, "decide", "pass_deposit", "--var", "applicant_type=x"
+    )

@@ -9,7 +9,7 @@ from pathlib import Path
 import liucheng
 
 SRC = Path(liucheng.__file__).parent
-SHOWN_BY = ("cli.py", "demo.py")
+SHOWN_BY = ("cli.py", "demo.py", "calendar/business.py")
 
 
 def _messages() -> set[str]:

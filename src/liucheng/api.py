@@ -28,11 +28,17 @@ from zoneinfo import ZoneInfo
 from liucheng.bpmn.model import Definitions
 from liucheng.bpmn.parse import parse_bpmn
 from liucheng.bpmn.validate import check
+from liucheng.calendar import CalendarSet
+from liucheng.dmn import parse_dmn
 from liucheng.engine import timers
 from liucheng.engine.clock import Clock
 from liucheng.engine.codec import from_jsonable, to_jsonable
 from liucheng.engine.executor import (
+    CallCancelled,
+    CallEnded,
+    CallStart,
     DecisionHandler,
+    Effect,
     Environment,
     OutgoingMessage,
     Run,
@@ -117,6 +123,7 @@ class Case(NamedTuple):
     incidents: tuple[Incident, ...]
     started: datetime
     ended: datetime | None
+    parent: str | None = None  # the case whose call activity started this one
 
     @property
     def is_ended(self) -> bool:
@@ -169,6 +176,7 @@ class Engine:
         clock: Clock | None = None,
         timezone: str | tzinfo = "Asia/Shanghai",
         expression_language: str | None = None,
+        calendars: CalendarSet | Mapping[str, Any] | None = None,
     ) -> None:
         self.clock = clock or Clock()
         if url is not None and store is not None:
@@ -180,8 +188,19 @@ class Engine:
         self.store: Store = store if store is not None else MemoryStore()
         tz = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
         self.env = Environment(timezone=tz)
+        self.env.new_case_id = self._new_case_id
+        self.env.has_process = self._has_process
+        if calendars is not None:
+            # The organisation's business calendars, as data: ``{"default": name,
+            # "calendars": [spec, ...]}`` (see docs/calendar.md) or a CalendarSet.
+            self.env.calendars = (
+                calendars
+                if isinstance(calendars, CalendarSet)
+                else CalendarSet.from_dict(calendars)
+            )
         self.default_language = language_name(expression_language) or FEEL
         self._versions: dict[str, list[CompiledProcess]] = {}
+        self._dmn_versions: dict[str, list[str]] = {}  # "dmn:<id>" -> content hash per version
         # Case ids: a random prefix per engine and a counter.  Unique across engines and
         # processes like a UUID, without a system call for randomness on every start.
         self._id_prefix = uuid.uuid4().hex[:16]
@@ -227,6 +246,8 @@ class Engine:
         whole file is validated first: one bad process deploys nothing.
         """
         data, label = _read_source(source, name)
+        if _is_dmn(data, label):
+            return self._deploy_dmn(data, label)
         defs = parse_bpmn(data, source=label)
         check(defs)
         language = self._language_for(defs, expression_language)
@@ -239,7 +260,13 @@ class Engine:
             if versions and versions[-1].content_hash == digest:
                 compiled.append((versions[-1], False))
                 continue
-            cp = compile_process(defs, process, language=language, version=len(versions) + 1)
+            cp = compile_process(
+                defs,
+                process,
+                language=language,
+                version=len(versions) + 1,
+                calendars=self.env.calendars,
+            )
             cp.content_hash = digest
             compiled.append((cp, True))
         now = self.clock.now()
@@ -255,8 +282,48 @@ class Engine:
             result.append(Deployment(cp.id, cp.name, cp.version, cp.content_hash, new))
         return result
 
+    def _deploy_dmn(self, data: bytes, label: str | None) -> list[Deployment]:
+        """Deploy a DMN file: each of its decisions becomes callable by id (the newest file
+        that defines an id wins), from business rule tasks and ``decide``.
+
+        The file is stored as a deployment under ``dmn:<definitions id>`` (``language`` "dmn"),
+        versioned by content like a process, so an engine opening the database has it too.
+        """
+        model = parse_dmn(data, label)
+        key = _DMN_PREFIX + (model.id or label or "decisions")
+        digest = hashlib.sha256(data).hexdigest()
+        versions = self._dmn_versions.setdefault(key, [])
+        new = not versions or versions[-1] != digest
+        if new:
+            record = DeploymentRecord(
+                key, len(versions) + 1, model.name, digest, data, label, DMN, self.clock.now()
+            )
+            self.store.add_deployment(record)
+            versions.append(digest)
+            for decision_id in model.decisions:
+                self.env.dmn[decision_id] = model
+        return [
+            Deployment(decision_id, model.decisions[decision_id].name, len(versions), digest, new)
+            for decision_id in model.decisions
+        ]
+
+    @_clocked
+    def decide(self, decision: str, variables: Mapping[str, Any] | None = None) -> Any:
+        """Evaluate a deployed DMN decision (by id) on ``variables`` and return its value:
+        one output's value, a dict of outputs, or a list of them for a multi-hit table."""
+        model = self.env.dmn.get(decision)
+        if model is None:
+            raise LiuchengError(f"no decision '{decision}' is deployed")
+        return model.evaluate(decision, _checked(variables))
+
     def _compile_record(self, record: DeploymentRecord) -> None:
         """Compile a version stored earlier (an engine opening an existing database)."""
+        if record.language == DMN:
+            model = parse_dmn(record.source, record.source_name)
+            self._dmn_versions.setdefault(record.process_id, []).append(record.content_hash)
+            for decision_id in model.decisions:
+                self.env.dmn[decision_id] = model
+            return
         defs = parse_bpmn(record.source, source=record.source_name)
         process = defs.processes[record.process_id]
         cp = compile_process(defs, process, language=record.language, version=record.version)
@@ -276,6 +343,12 @@ class Engine:
     def processes(self) -> list[CompiledProcess]:
         """The latest version of every deployed process."""
         return [versions[-1] for versions in self._versions.values()]
+
+    def _has_process(self, process_id: str, version: int | None) -> bool:
+        versions = self._versions.get(process_id)
+        if not versions:
+            return False
+        return version is None or 1 <= version <= len(versions)
 
     def _process(self, process_id: str, version: int | None = None) -> CompiledProcess:
         versions = self._versions.get(process_id)
@@ -311,6 +384,7 @@ class Engine:
         start_node: str,
         variables: Mapping[str, Any] | None,
         business_key: str | None,
+        called: CallStart | None = None,
     ) -> Case:
         values = _checked(variables)
         if business_key is not None and self.store.business_key_in_use(proc.id, business_key):
@@ -318,12 +392,17 @@ class Engine:
                 f"process '{proc.id}' already has a case with business key '{business_key}'"
             )
         now = self.clock.now()
-        inst = Instance(self._new_case_id(), proc.id, proc.version, business_key, now)
+        case_id = called.case_id if called is not None else self._new_case_id()
+        inst = Instance(case_id, proc.id, proc.version, business_key, now)
+        if called is not None:
+            inst.parent, inst.parent_token = called.parent, called.parent_token
         inst.scopes[0] = ScopeState(0, None)
         run = Run(proc, self.env, inst, now)
         run.record(HistoryKind.INSTANCE_STARTED, detail=proc.id)
         if values:
             run.set_variables(0, values, None)
+        if proc.event_starts:
+            run.arm_event_subprocesses(0, proc.event_starts)
         run.schedule(run.new_token(start_node, 0))
         run.drain()
         self.store.insert(inst)
@@ -332,6 +411,8 @@ class Engine:
             self._deliver(message)
         if inst.subscriptions:
             self._take_buffered(inst)
+        for effect in run.effects:
+            self._apply(effect)
         return case
 
     def _new_case_id(self) -> str:
@@ -346,7 +427,61 @@ class Engine:
             self._deliver(message)
         if run.inst.subscriptions:
             self._take_buffered(run.inst)
+        for effect in run.effects:
+            self._apply(effect)
         return case
+
+    # == call activities ========================================================================
+    def _apply(self, effect: Effect) -> None:
+        """Carry a step's effect over to the other case concerned, in the same transaction.
+
+        A call activity starts its case; a called case that ends hands its results (or its
+        error) to the call activity waiting for it; an escalation it did not catch is thrown
+        there; a cancelled call activity cancels its case.  Each is a step of the other case,
+        saved like any step, so the two cases change together or not at all.
+        """
+        if isinstance(effect, CallStart):
+            proc = self._process(effect.process_id, effect.version)
+            key = effect.business_key
+            if key is not None and self.store.business_key_in_use(proc.id, key):
+                key = None  # several cases called with one key (a multi-instance call)
+            if proc.start is None:
+                raise LiuchengError(f"process '{proc.id}' has no none start event to call")
+            self._start_at(proc, proc.start, effect.variables, key, effect)
+        elif isinstance(effect, CallCancelled):
+            child = self.store.load(effect.case_id)
+            if child is not None and child.state is InstanceState.ACTIVE:
+                run = self._run(child)
+                run.terminate()
+                self._finish(run)
+        else:
+            parent = self.store.load(effect.parent)
+            if parent is None or parent.state is not InstanceState.ACTIVE:
+                return
+            waiting = [
+                s
+                for s in parent.subscriptions.values()
+                if s.kind is SubscriptionKind.CALL and s.message == effect.case_id
+            ]
+            if not waiting:
+                return  # the call activity was cancelled meanwhile
+            run = self._run(parent)
+            if isinstance(effect, CallEnded):
+                run.call_ended(waiting[0], effect)
+            else:
+                run.call_escalated(waiting[0], effect.code)
+            self._finish(run)
+
+    def children(self, instance_id: str) -> list[Case]:
+        """The cases this case started with call activities, oldest first."""
+        called = HistoryKind.CALLED.value
+        ids = [
+            detail
+            for _, _, kind, _, _, _, detail in self.store.history(instance_id)
+            if kind == called and detail is not None
+        ]
+        found = (self.store.load(i) for i in ids)
+        return [self._case(inst) for inst in found if inst is not None]
 
     def _deliver(self, message: OutgoingMessage) -> None:
         """Hand a message thrown by a case to a waiting case, or start a case by message.
@@ -388,6 +523,7 @@ class Engine:
             tuple(inst.incidents.values()) if inst.incidents else (),
             inst.started,
             inst.ended,
+            inst.parent,
         )
         return _new_tuple(Case, snapshot)
 
@@ -463,14 +599,18 @@ class Engine:
         process: str | None = None,
         user: str | None = None,
         variables: Mapping[str, Any] | None = None,
+        limit: int | None = None,
     ) -> list[UserTask]:
         """Open user tasks, oldest first.
 
         ``user`` finds tasks a person may work: assigned to them, or offered to them as a
         candidate user; ``group`` finds tasks offered to a candidate group; ``variables``
         finds tasks of cases whose process variables have these values (text, numbers,
-        booleans, dates), e.g. ``tasks(variables={"plate": "沪A·12345"})``.
+        booleans, dates), e.g. ``tasks(variables={"plate": "沪A·12345"})``; ``limit`` returns
+        only the oldest ``limit`` of them (a page of an inbox).
         """
+        if limit is not None and limit < 1:
+            raise LiuchengError("limit must be at least 1")
         wanted = tuple(variables.items()) if variables else ()
         for name, value in wanted:
             if isinstance(value, list | dict | tuple) or value is None:
@@ -478,7 +618,7 @@ class Engine:
                     f"tasks can be found by text, number, boolean or date variables, not by "
                     f"{type(value).__name__} ({name!r})"
                 )
-        query = _new_tuple(TaskQuery, (instance, assignee, group, process, user, wanted))
+        query = _new_tuple(TaskQuery, (instance, assignee, group, process, user, wanted, limit))
         found = self.store.tasks(query)
         if not found and instance is not None:
             self._get(instance)  # an unknown case is an error, not an empty inbox
@@ -728,7 +868,8 @@ class Engine:
             node = proc.nodes[node_id]
             assert node.timer is not None and node.timer_type is not None
             value = node.timer({})
-            due = timers.timer_due(node.timer_type, value, now, tz)
+            calendar = self.env.calendar(node.calendar)
+            due = timers.timer_due(node.timer_type, value, now, tz, calendar)
             cycle = None
             if node.timer_type == "timeCycle" and isinstance(value, str):
                 cycle = str(timers.parse_cycle(value, tz))
@@ -747,7 +888,9 @@ class Engine:
     def run_due_jobs(self) -> int:
         """Fire every timer that is due by the clock's now, earliest first; return how many.
 
-        Each timer fires in a transaction of its own, so one failure does not undo the others.
+        Case timers fire ``TIMER_BATCH`` to a transaction, each in a savepoint of its own, so
+        one failure does not undo the others (see ``_fire_timers``); timer start events fire in
+        a transaction each.
         """
         fired = 0
         tz = self.env.timezone
@@ -760,11 +903,38 @@ class Engine:
                 return fired
             for start in starts:
                 fired += self._fire_start_timer(start, tz)
-            for _, instance_id, sub_id in due:
-                fired += self._fire_timer(instance_id, sub_id)
+            for first in range(0, len(due), TIMER_BATCH):
+                fired += self._fire_timers(due[first : first + TIMER_BATCH])
+
+    def _fire_timers(self, batch: Sequence[tuple[datetime, str, int]]) -> int:
+        """Fire case timers in one transaction, each in a savepoint (``_fire_timer``).
+
+        One commit for many timers: with a transaction per timer, beginning and committing was
+        a large part of each timer's cost (100,000 timers due at once took minutes).  A timer
+        that raises anything but a lost race is undone alone by its savepoint; the timers fired
+        before it in the batch are committed, and then its error is raised — what a transaction
+        per timer did.  On PostgreSQL a batch holds the row locks of the cases it fired until
+        it commits, so a user completing a task of such a case waits for the batch.  Workers
+        take due timers in one order (due time, case, timer), so two batches meeting on the
+        same cases wait for each other in that order; should the server still find two waiting
+        in a circle (a case with two timers, seen due differently by two workers' clocks), the
+        store reports a conflict to one of them and that timer fires on a later run.
+        """
+        fired = 0
+        failure: Exception | None = None
+        with self.store.transaction():
+            for _, instance_id, sub_id in batch:
+                try:
+                    fired += self._fire_timer(instance_id, sub_id)
+                except Exception as exc:  # raised once the batch's other timers are committed
+                    failure = exc
+                    break
+        if failure is not None:
+            raise failure
+        return fired
 
     def _fire_timer(self, instance_id: str, sub_id: int) -> int:
-        """Fire one case timer in a transaction of its own; 1 if this call fired it.
+        """Fire one case timer in a savepoint of its own; 1 if this call fired it.
 
         Several workers may find the same due timer.  Each loads the case and fires; the first
         to save wins, the others' saves fail the revision check (``ConflictError``) and roll back
@@ -774,7 +944,7 @@ class Engine:
         subscription checked here is already gone.
         """
         try:
-            with self.store.transaction():
+            with self.store.savepoint():
                 inst = self.store.load(instance_id)
                 if (
                     inst is None
@@ -880,6 +1050,8 @@ class Engine:
             node = proc.nodes[tok.node]
             if inc.leaving:
                 run.leave(tok, node)
+            elif node.loop is not None and inst.scopes[tok.scope].node != node.id:
+                run.start_loop(tok, node)  # a looping activity whose instances never started
             elif node.inputs and tok.local is None and node.behaviour != "sub":
                 run.enter(tok, node)
             else:
@@ -910,6 +1082,18 @@ class Engine:
         return self._case(inst)
 
 
+DMN = "dmn"  # the ``language`` of a stored DMN deployment
+_DMN_PREFIX = "dmn:"  # DMN deployments are keyed apart from process ids
+
+
+def _is_dmn(data: bytes, label: str | None) -> bool:
+    """A DMN file: named ``.dmn``, or its root element in a DMN namespace."""
+    if label is not None and label.lower().endswith(".dmn"):
+        return True
+    head = data[:4096]
+    return b"omg.org/spec/DMN" in head and b"omg.org/spec/BPMN" not in head
+
+
 def _read_source(source: str | Path | bytes, name: str | None) -> tuple[bytes, str | None]:
     if isinstance(source, bytes):
         return source, name
@@ -923,6 +1107,7 @@ def _read_source(source: str | Path | bytes, name: str | None) -> tuple[bytes, s
 
 
 _created = operator.attrgetter("created")
+TIMER_BATCH = 100  # case timers fired per transaction by ``run_due_jobs``
 
 
 def _copy_variables(variables: Mapping[str, Any]) -> dict[str, Any]:

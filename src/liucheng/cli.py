@@ -6,12 +6,14 @@ status 1; anything else is a bug and shows its traceback.
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -68,7 +70,7 @@ def validate(
     failed = False
     for path in files:
         try:
-            deployments = Engine().deploy(path)
+            deployments = Engine(calendars=_calendars()).deploy(path)
         except LiuchengError as exc:
             failed = True
             errors.print(str(exc), soft_wrap=True)
@@ -98,15 +100,38 @@ db_app = typer.Typer(help="The database: create or upgrade its tables.", no_args
 app.add_typer(db_app, name="db")
 
 
+def _calendars() -> dict[str, Any] | None:
+    """The organisation's business calendars: the JSON file named by ``LIUCHENG_CALENDARS``
+    (``{"default": name, "calendars": [...]}``, see docs/calendar.md), or None for the
+    standard Chinese working-day calendar."""
+    path = os.environ.get("LIUCHENG_CALENDARS")
+    if not path:
+        return None
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise LiuchengError(
+            _("{path}: cannot read the calendars: {reason}", path=path, reason=exc.strerror)
+        ) from exc
+    except ValueError as exc:
+        raise LiuchengError(
+            _("{path}: the calendars are not valid JSON: {reason}", path=path, reason=str(exc))
+        ) from exc
+    if not isinstance(data, dict):
+        raise LiuchengError(_("{path}: the calendars must be a JSON object", path=path))
+    return data
+
+
 def _engine(db: str | None) -> Engine:
     """An engine on the database, its tables created or upgraded first."""
     from liucheng.api import Engine
     from liucheng.runtime.database import connect, upgrade
     from liucheng.runtime.sql_store import SqlStore
 
+    calendars = _calendars()
     database = connect(db)
     upgrade(database)
-    return Engine(store=SqlStore(database))
+    return Engine(store=SqlStore(database), calendars=calendars)
 
 
 def _id_column(header: str) -> Column:
@@ -195,6 +220,22 @@ def start(
         case = _engine(db).start(process, parse_assignments(var), business_key=key, version=version)
         console.print(case.id)
         _print_where(case.active, case.state.value)
+
+    _run(action)
+
+
+@app.command()
+def decide(
+    decision: Annotated[str, typer.Argument(help="decision id (from a deployed DMN file)")],
+    var: VarOption = None,
+    db: DbOption = None,
+) -> None:
+    """Evaluate a deployed DMN decision and print its result as JSON."""
+
+    def action() -> None:
+        result = _engine(db).decide(decision, parse_assignments(var))
+        # Decimals and dates as their text: what an operator reads, not the storage codec.
+        console.print_json(json.dumps(result, ensure_ascii=False, default=str))
 
     _run(action)
 

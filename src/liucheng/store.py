@@ -55,6 +55,8 @@ class TaskQuery(NamedTuple):
     # (name, value) pairs the case's process variables must equal: text, numbers, booleans,
     # dates and date-times (what a store can index).
     variables: tuple[tuple[str, Any], ...] = ()
+    # At most this many tasks, the oldest (a page of an inbox); None: all of them.
+    limit: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +86,13 @@ class Store(Protocol):
     # -- transactions -------------------------------------------------------------------------
     def transaction(self) -> AbstractContextManager[Any]:
         """Everything done inside happens together or not at all."""
+        ...
+
+    def savepoint(self) -> AbstractContextManager[Any]:
+        """Inside a transaction: if what happens inside raises, it alone is undone and the
+        transaction goes on (``Engine.run_due_jobs`` fires a batch of timers in one
+        transaction, each in a savepoint).  Outside a transaction: a transaction of its own.
+        A store without rollback (``MemoryStore``) undoes nothing here either."""
         ...
 
     # -- deployments ----------------------------------------------------------------------------

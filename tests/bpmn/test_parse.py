@@ -16,6 +16,7 @@ from liucheng.bpmn.model import (
     Bounds,
     Expression,
     IoMapping,
+    Label,
 )
 from liucheng.bpmn.parse import FLOW_NODE_TAGS, parse_bpmn, parse_bpmn_file
 from liucheng.errors import BpmnParseError
@@ -99,19 +100,19 @@ def test_diagram_interchange() -> None:
     shapes = {s.element: s for s in diagram.shapes}
     start = shapes["StartEvent_request"]
     assert start.bounds == Bounds(179, 99, 36, 36)
-    assert start.label == Bounds(158, 142, 79, 14)
+    assert start.label == Label(Bounds(158, 142, 79, 14))
     review = shapes["Task_review"]
     assert review.attrs["{http://bpmn.io/schema/bpmn/biocolor/1.0}stroke"] == "#205022"
     assert review.attrs[
         "{http://www.omg.org/spec/BPMN/non-normative/color/1.0}background-color"
     ] == ("#c8e6c9")
     assert shapes["Gateway_decide"].attrs == {"isMarkerVisible": "true"}
-    assert shapes["Gateway_decide"].label == Bounds(426.5, 62, 47, 14)
+    assert shapes["Gateway_decide"].label == Label(Bounds(426.5, 62, 47, 14))
     assert shapes["SubProcess_issue"].is_expanded is True
     assert shapes["Task_review"].is_expanded is None
     edges = {e.element: e for e in diagram.edges}
     assert edges["Flow_to_review"].waypoints == [(215, 117), (270, 117)]
-    assert edges["Flow_approved"].label == Bounds(494, 99, 18, 14)
+    assert edges["Flow_approved"].label == Label(Bounds(494, 99, 18, 14))
 
 
 def test_camunda7_extensions() -> None:
@@ -153,8 +154,8 @@ def test_camunda7_extensions() -> None:
     assert nodes["classify"].properties == {
         "result_variable": "category",
         "decision_ref": "repair_category",
+        "map_decision_result": "singleEntry",
     }
-    assert nodes["classify"].attrs[C + "mapDecisionResult"] == "singleEntry"
     assert nodes["order_parts"].properties == {"service": "order-parts", "service_type": "external"}
     assert nodes["bill"].properties == {
         "service": "org.example.BillDelegate",
@@ -187,7 +188,11 @@ def test_zeebe_extensions() -> None:
     assert nodes["confirm"].outputs == [IoMapping("bookingConfirmed", "=confirmed")]
     assert nodes["send_sms"].properties == {"service": "sms-sender", "service_type": "zeebe"}
     assert any("zeebe:taskHeaders" in x for x in nodes["send_sms"].extension_xml)
-    assert nodes["fee"].properties == {"decision_ref": "clinic_fee", "result_variable": "fee"}
+    assert nodes["fee"].properties == {
+        "decision_ref": "clinic_fee",
+        "result_variable": "fee",
+        "map_decision_result": "value",  # Zeebe stores a decision's value as it is
+    }
     assert nodes["total"].properties == {
         "expression": "=fee.amount + 10",
         "result_variable": "total",

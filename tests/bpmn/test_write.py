@@ -24,6 +24,7 @@ from liucheng.bpmn.model import (
     Expression,
     FlowNode,
     IoMapping,
+    Label,
     Process,
     Scope,
     SequenceFlow,
@@ -226,9 +227,8 @@ def definitions(draw: st.DrawFn) -> Definitions:
     diagram = Diagram(id="dia", plane_id="plane", plane_element="proc")
     for node_id in body.nodes:
         x, y, w, h = (draw(coordinates) for _ in range(4))
-        label = draw(
-            st.none() | st.builds(Bounds, coordinates, coordinates, coordinates, coordinates)
-        )
+        bounds = st.builds(Bounds, coordinates, coordinates, coordinates, coordinates)
+        label = draw(st.none() | st.builds(Label, st.none() | bounds))
         diagram.shapes.append(Shape(f"{node_id}_di", node_id, Bounds(x, y, w, h), label=label))
     for flow_id in body.flows:
         points = draw(st.lists(st.tuples(coordinates, coordinates), max_size=4))

@@ -92,7 +92,7 @@ def test_invalid_model_lists_all_issues(engine: Engine) -> None:
     assert sorted(issue.element or "" for issue in issues) == ["b", "choose", "f4"]
     assert all(issue.line for issue in issues)
     text = str(caught.value)
-    assert "nowhere" in text and "default" in text and "call activity" in text
+    assert "nowhere" in text and "default" in text and "complex gateway" in text
     # The valid process in the same file is not deployed either.
     assert engine.processes() == []
     with pytest.raises(UnknownProcessError):

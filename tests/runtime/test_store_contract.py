@@ -376,3 +376,69 @@ def test_variables_are_indexed_by_typed_value(sql_store: SqlStore, cases: Cases)
     assert rows["visit"].text_value == "2026-03-03T02:00:00+00:00"
     assert rows["plates"].json == '["沪A12345","苏E00001"]'
     assert stored(sql_store, case_id).tokens[1].state is TokenState.WAITING
+
+
+# -- a page of tasks, and the plan that finds it ----------------------------------------------
+def test_a_page_of_tasks_found_by_a_common_or_a_rare_value(store: Store, cases: Cases) -> None:
+    """``limit`` gives the oldest tasks; with a variable filter the SQL store first counts the
+    matches to choose its plan (a rare value drives the query, a common one is tested task by
+    task in inbox order) — the tasks found must be the same either way."""
+    ids = [cases.start(None, tier="gold" if i % 8 else "rare") for i in range(48)]
+    for case_id in ids:
+        store.insert(cases.instance(case_id))
+
+    for tier, matching in (("gold", 42), ("rare", 6)):
+        query = TaskQuery(variables=(("tier", tier),))
+        every = store.tasks(query)
+        assert len(every) == matching
+        assert [t.created for t in every] == sorted(t.created for t in every)
+        for limit in (1, 2, 5, 100):
+            page = store.tasks(query._replace(limit=limit))
+            assert page == every[:limit], (tier, limit)
+    assert [t.instance_id for t in store.tasks(TaskQuery(limit=3))] == ids[:3]
+    assert (
+        store.tasks(TaskQuery(group="security", limit=2))
+        == store.tasks(TaskQuery(group="security"))[:2]
+    )
+
+
+def test_sqlite_pages_a_common_value_in_inbox_order(sqlite_store: SqlStore, cases: Cases) -> None:
+    """40 matches per task asked for make a value common (``_COMMON_PER_PAGE``): then SQLite
+    walks the tasks on the inbox-order index (migration 0004) instead of sorting every match."""
+    for i in range(45):
+        sqlite_store.insert(cases.instance(cases.start(None, tier="gold" if i else "rare")))
+
+    common = " ".join(sqlite_store.explain_tasks(TaskQuery(variables=(("tier", "gold"),), limit=1)))
+    rare = " ".join(sqlite_store.explain_tasks(TaskQuery(variables=(("tier", "rare"),), limit=1)))
+
+    assert "USING INDEX ix_tasks_created_instance_id_position" in common
+    assert "ix_variables_name_text_value" in rare
+
+
+# -- savepoints -----------------------------------------------------------------------------
+def test_a_savepoint_undoes_only_its_own_work(sql_store: SqlStore, cases: Cases) -> None:
+    """What ``Engine.run_due_jobs`` relies on to fire many timers in one transaction: a failure
+    inside a savepoint — of the engine or of the database — is undone alone."""
+    import sqlalchemy as sa
+
+    a, b, c, d = (cases.start(None) for _ in range(4))
+    with sql_store.transaction():
+        sql_store.insert(cases.instance(a))
+        with pytest.raises(RuntimeError), sql_store.savepoint():
+            sql_store.insert(cases.instance(b))
+            raise RuntimeError("this timer failed")
+        with pytest.raises(sa.exc.DBAPIError), sql_store.savepoint():
+            sql_store.insert(cases.instance(c))
+            with sql_store._connection() as conn:  # a statement the database refuses
+                conn.execute(sa.text("SELECT * FROM no_such_table"))
+        with sql_store.savepoint():
+            sql_store.insert(cases.instance(d))
+
+    assert [sql_store.load(x) is not None for x in (a, b, c, d)] == [True, False, False, True]
+    assert sql_store.history(b) == [] and sql_store.tasks(TaskQuery(instance=c)) == []
+    assert sql_store.history(d) == cases.instance(d).history
+
+    e = cases.start(None)
+    with sql_store.savepoint():  # outside a transaction: one of its own
+        sql_store.insert(cases.instance(e))
+    assert sql_store.load(e) is not None

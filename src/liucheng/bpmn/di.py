@@ -1,16 +1,25 @@
 """BPMNDI: the diagram layout (shapes, edges, labels) read and written back.
 
 The engine ignores the layout, but the UI draws the case's progress on it, so it must survive a
-parse/write cycle exactly: bounds, waypoints, label bounds, ``isExpanded`` / ``isHorizontal`` and
-any other attribute (bpmn-js colours ``bioc:stroke`` / ``color:background-color``,
-``isMarkerVisible``) kept by Clark name.
+parse/write cycle exactly: bounds, waypoints, labels (bounds, ``labelStyle``, id), label styles
+(fonts), ``isExpanded`` / ``isHorizontal`` and any other attribute (bpmn-js colours
+``bioc:stroke`` / ``color:background-color``, ``isMarkerVisible``, a vendor's canvas size on the
+plane) kept by Clark name; other children (``di:extension``, vendor elements) kept verbatim.
+
+Attributes that BPMNDI makes optional (the id of a shape, edge or plane, ``bpmnElement``) are read
+as ``""`` when absent and left out again when written.  Written back in schema order: a plane's
+extension children, then its shapes, then its edges; within a shape or edge, its other children,
+then bounds / waypoints, then the label.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from lxml import etree
 
-from liucheng.bpmn.model import BPMNDI_NS, DC_NS, DI_NS, Bounds, Diagram, Edge, Shape
+from liucheng.bpmn.model import BPMNDI_NS, DC_NS, DI_NS, Bounds, Diagram, Edge, Label, Shape
+from liucheng.bpmn.xml_safety import element_to_string
 
 _DIAGRAM = f"{{{BPMNDI_NS}}}BPMNDiagram"
 _PLANE = f"{{{BPMNDI_NS}}}BPMNPlane"
@@ -38,9 +47,20 @@ def _bounds(el: etree._Element | None) -> Bounds | None:
     )
 
 
-def _label(el: etree._Element) -> Bounds | None:
+def _others(el: etree._Element, modelled: tuple[str, ...]) -> list[str]:
+    """Child elements not in ``modelled`` (Clark names), verbatim."""
+    return [element_to_string(c) for c in el if isinstance(c.tag, str) and c.tag not in modelled]
+
+
+def _label(el: etree._Element) -> Label | None:
     label = el.find(_LABEL)
-    return _bounds(label.find(_BOUNDS)) if label is not None else None
+    if label is None:
+        return None
+    return Label(
+        bounds=_bounds(label.find(_BOUNDS)),
+        attrs=_rest(label, ()),
+        other_xml=_others(label, (_BOUNDS,)),
+    )
 
 
 def _rest(el: etree._Element, modelled: tuple[str, ...]) -> dict[str, str]:
@@ -52,7 +72,7 @@ def _bool(value: str | None) -> bool | None:
 
 
 def parse_diagram(el: etree._Element) -> Diagram:
-    """Read one ``bpmndi:BPMNDiagram`` (with its single plane)."""
+    """Read one ``bpmndi:BPMNDiagram`` (with its plane; anything after the plane verbatim)."""
     plane = el.find(_PLANE)
     diagram = Diagram(
         id=el.get("id", ""),
@@ -60,9 +80,11 @@ def parse_diagram(el: etree._Element) -> Diagram:
         plane_id=plane.get("id", "") if plane is not None else "",
         plane_element=plane.get("bpmnElement", "") if plane is not None else "",
         attrs=_rest(el, ("id", "name")),
+        other_xml=[element_to_string(c) for c in el if isinstance(c.tag, str) and c is not plane],
     )
     if plane is None:
         return diagram
+    diagram.plane_attrs = _rest(plane, ("id", "bpmnElement"))
     for child in plane:
         if child.tag == _SHAPE:
             diagram.shapes.append(
@@ -74,6 +96,7 @@ def parse_diagram(el: etree._Element) -> Diagram:
                     is_expanded=_bool(child.get("isExpanded")),
                     is_horizontal=_bool(child.get("isHorizontal")),
                     attrs=_rest(child, ("id", "bpmnElement", "isExpanded", "isHorizontal")),
+                    other_xml=_others(child, (_BOUNDS, _LABEL)),
                 )
             )
         elif child.tag == _EDGE:
@@ -86,8 +109,11 @@ def parse_diagram(el: etree._Element) -> Diagram:
                     ],
                     label=_label(child),
                     attrs=_rest(child, ("id", "bpmnElement")),
+                    other_xml=_others(child, (_WAYPOINT, _LABEL)),
                 )
             )
+        elif isinstance(child.tag, str):
+            diagram.plane_xml.append(element_to_string(child))
     return diagram
 
 
@@ -109,29 +135,67 @@ def _set_attrs(el: etree._Element, attrs: dict[str, str]) -> None:
         el.set(key, value)
 
 
-def write_diagram(parent: etree._Element, diagram: Diagram) -> None:
-    """Append ``diagram`` to ``parent`` (the ``definitions`` element)."""
-    d = etree.SubElement(parent, _DIAGRAM, {"id": diagram.id})
+def _element(
+    parent: etree._Element, tag: str, ident: str, bpmn_element: str | None = None
+) -> etree._Element:
+    """A child with the optional ``id`` / ``bpmnElement`` attributes set only when not empty."""
+    el = etree.SubElement(parent, tag)
+    if ident:
+        el.set("id", ident)
+    if bpmn_element:
+        el.set("bpmnElement", bpmn_element)
+    return el
+
+
+#: Appends verbatim fragments (stored XML text) to an element; supplied by the writer.
+PutVerbatim = Callable[[etree._Element, list[str]], None]
+
+
+def _write_label(parent: etree._Element, label: Label | None, put: PutVerbatim) -> None:
+    if label is None:
+        return
+    el = etree.SubElement(parent, _LABEL)
+    _set_attrs(el, label.attrs)
+    put(el, label.other_xml)
+    if label.bounds is not None:
+        _write_bounds(el, label.bounds)
+
+
+def write_diagram(
+    parent: etree._Element,
+    diagram: Diagram,
+    put: PutVerbatim,
+    nsmap: dict[str, str] | None = None,
+) -> None:
+    """Append ``diagram`` to ``parent`` (the ``definitions`` element).
+
+    ``put`` appends the verbatim fragments; ``nsmap`` declares, on the ``BPMNDiagram`` element,
+    the DI namespaces that the root does not declare.
+    """
+    d = etree.SubElement(parent, _DIAGRAM, nsmap=nsmap)
+    if diagram.id:
+        d.set("id", diagram.id)
     if diagram.name is not None:
         d.set("name", diagram.name)
     _set_attrs(d, diagram.attrs)
-    plane = etree.SubElement(
-        d, _PLANE, {"id": diagram.plane_id, "bpmnElement": diagram.plane_element}
-    )
+    plane = _element(d, _PLANE, diagram.plane_id, diagram.plane_element)
+    _set_attrs(plane, diagram.plane_attrs)
+    put(plane, diagram.plane_xml)
     for shape in diagram.shapes:
-        s = etree.SubElement(plane, _SHAPE, {"id": shape.id, "bpmnElement": shape.element})
+        s = _element(plane, _SHAPE, shape.id, shape.element)
         if shape.is_expanded is not None:
             s.set("isExpanded", "true" if shape.is_expanded else "false")
         if shape.is_horizontal is not None:
             s.set("isHorizontal", "true" if shape.is_horizontal else "false")
         _set_attrs(s, shape.attrs)
+        put(s, shape.other_xml)
         _write_bounds(s, shape.bounds)
-        if shape.label is not None:
-            _write_bounds(etree.SubElement(s, _LABEL), shape.label)
+        _write_label(s, shape.label, put)
     for edge in diagram.edges:
-        e = etree.SubElement(plane, _EDGE, {"id": edge.id, "bpmnElement": edge.element})
+        e = _element(plane, _EDGE, edge.id, edge.element)
         _set_attrs(e, edge.attrs)
+        put(e, edge.other_xml)
         for x, y in edge.waypoints:
             etree.SubElement(e, _WAYPOINT, {"x": _num(x), "y": _num(y)})
-        if edge.label is not None:
-            _write_bounds(etree.SubElement(e, _LABEL), edge.label)
+        _write_label(e, edge.label, put)
+    put(d, diagram.other_xml)

@@ -63,6 +63,7 @@ _C7_ATTRS = {
     "priority": "priority",
     "resultVariable": "result_variable",
     "decisionRef": "decision_ref",
+    "mapDecisionResult": "map_decision_result",
     "initiator": "initiator",
     "expression": "expression",
 }
@@ -162,6 +163,7 @@ def _zeebe(extensions: Iterable[etree._Element]) -> Normalised:
         elif local == "calledDecision":
             take(ext, "decisionId", "decision_ref")
             take(ext, "resultVariable", "result_variable")
+            props.setdefault("map_decision_result", "value")  # Zeebe stores the result as is
         elif local == "script":
             take(ext, "expression", "expression")
             take(ext, "resultVariable", "result_variable")

@@ -35,6 +35,8 @@ ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
 FLOWABLE_NS = "http://flowable.org/bpmn"
 ACTIVITI_NS = "http://activiti.org/bpmn"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+#: Liucheng's own attributes, e.g. ``liucheng:calendar`` (which business calendar a timer uses).
+LIUCHENG_NS = "https://liucheng.dev/schema/bpmn/1.0"
 
 #: Activities: the flow nodes that do work, may carry boundary events and loop characteristics.
 ACTIVITY_TAGS = frozenset(
@@ -93,6 +95,7 @@ PROPERTY_KEYS = (
     #             zeebe:taskDefinition type, flowable:class, spiff serviceTaskOperator id)
     "service_type",  # how the handler was named: "external", "class", "delegate", "zeebe", "spiff"
     "decision_ref",  # business rule task: decision id
+    "map_decision_result",  # camunda:mapDecisionResult; "value" for zeebe:calledDecision
     "result_variable",  # script/business rule/service task: where the result goes
     "expression",  # camunda:expression on a service task, zeebe:script expression
     "correlation_key",  # zeebe:subscription correlationKey on a message event/receive task
@@ -108,6 +111,9 @@ class Expression:
 
     text: str
     language: str | None = None
+    # Other attributes of the expression element (often its id), by Clark name.  ``xsi:type`` is
+    # kept only when it is not ``tFormalExpression``, which the writer declares otherwise.
+    attrs: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -136,19 +142,34 @@ class EventDefinition:
     link_name: str | None = None
     attrs: dict[str, str] = field(default_factory=dict)
     extension_xml: list[str] = field(default_factory=list)
+    other_xml: list[str] = field(default_factory=list)  # documentation, link source/target...
 
 
 @dataclass(slots=True)
 class LoopCharacteristics:
-    """``standardLoopCharacteristics`` or ``multiInstanceLoopCharacteristics``, kept as written.
+    """``standardLoopCharacteristics`` or ``multiInstanceLoopCharacteristics``.
 
-    The core engine refuses models that use them (a clear "unsupported" validation issue); the
-    full semantics arrive with the complete-semantics work.
+    Kept verbatim (``xml``, which the writer puts back) and read into the fields below, the
+    vendor spellings normalised: the collection and element variable come from the BPMN data
+    references, ``camunda:``/``flowable:``/``activiti:`` attributes or
+    ``zeebe:loopCharacteristics``.
     """
 
     kind: str  # "standard" or "multiInstance"
     xml: str  # the element verbatim
     is_sequential: bool = False
+    # multi-instance
+    cardinality: Expression | None = None  # loopCardinality
+    collection: str | None = None  # a variable name or an expression (``=…``, ``${…}``)
+    element_variable: str | None = None
+    output_collection: str | None = None
+    output_element: str | None = None  # an expression giving each instance's output
+    completion_condition: Expression | None = None
+    zeebe: bool = False  # Zeebe counts ``loopCounter`` from 1, the others from 0
+    # standard loop
+    loop_condition: Expression | None = None
+    test_before: bool = False
+    loop_maximum: int | None = None
 
 
 @dataclass(slots=True)
@@ -175,6 +196,7 @@ class FlowNode:
     outputs: list[IoMapping] = field(default_factory=list)
     loop: LoopCharacteristics | None = None
     documentation: str | None = None
+    documentation_attrs: dict[str, str] = field(default_factory=dict)  # e.g. its id, textFormat
     # A subprocess (subProcess, transaction, adHocSubProcess) holds its own elements.
     body: Scope | None = None
     # Everything else, for a lossless round-trip:
@@ -200,6 +222,8 @@ class SequenceFlow:
     attrs: dict[str, str] = field(default_factory=dict)
     extension_xml: list[str] = field(default_factory=list)
     documentation: str | None = None
+    documentation_attrs: dict[str, str] = field(default_factory=dict)
+    other_xml: list[str] = field(default_factory=list)  # e.g. categoryValueRef, verbatim
     line: int | None = field(default=None, compare=False)
 
 
@@ -209,7 +233,10 @@ class Lane:
     name: str | None = None
     flow_node_refs: list[str] = field(default_factory=list)
     child_lanes: list[Lane] = field(default_factory=list)
+    # The attributes of the ``childLaneSet`` element (its id), or None when the lane has none.
+    child_lane_set_attrs: dict[str, str] | None = None
     attrs: dict[str, str] = field(default_factory=dict)
+    other_xml: list[str] = field(default_factory=list)  # documentation, extensionElements, ...
     line: int | None = field(default=None, compare=False)
 
 
@@ -228,13 +255,19 @@ class Process:
     id: str
     name: str | None = None
     is_executable: bool = True
+    # False when the file has no ``isExecutable`` attribute (read as executable); the writer then
+    # leaves it out too, unless ``is_executable`` was set to False.
+    declares_executable: bool = True
     body: Scope = field(default_factory=Scope)
     lanes: list[Lane] = field(default_factory=list)  # top-level lanes of the (first) laneSet
     lane_set_id: str | None = None
+    lane_set_attrs: dict[str, str] = field(default_factory=dict)  # e.g. its name
+    lane_set_xml: list[str] = field(default_factory=list)  # its documentation..., verbatim
     properties: dict[str, str] = field(default_factory=dict)  # e.g. candidate starter groups
     attrs: dict[str, str] = field(default_factory=dict)
     extension_xml: list[str] = field(default_factory=list)
     documentation: str | None = None
+    documentation_attrs: dict[str, str] = field(default_factory=dict)
     line: int | None = field(default=None, compare=False)
 
 
@@ -244,6 +277,8 @@ class Participant:
     name: str | None = None
     process_ref: str | None = None
     attrs: dict[str, str] = field(default_factory=dict)
+    # documentation, extensionElements, participantMultiplicity, interfaceRef... verbatim
+    other_xml: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -254,6 +289,7 @@ class MessageFlow:
     name: str | None = None
     message_ref: str | None = None
     attrs: dict[str, str] = field(default_factory=dict)
+    other_xml: list[str] = field(default_factory=list)  # documentation, extensionElements
 
 
 @dataclass(slots=True)
@@ -272,6 +308,7 @@ class Message:
     name: str | None = None
     attrs: dict[str, str] = field(default_factory=dict)
     extension_xml: list[str] = field(default_factory=list)
+    other_xml: list[str] = field(default_factory=list)  # documentation, verbatim
 
 
 @dataclass(slots=True)
@@ -306,14 +343,24 @@ class Bounds:
 
 
 @dataclass(slots=True)
+class Label:
+    """A ``BPMNLabel``: where the name is drawn (``bounds``, optional) and how (``labelStyle``)."""
+
+    bounds: Bounds | None = None
+    attrs: dict[str, str] = field(default_factory=dict)  # id, labelStyle, vendor attributes
+    other_xml: list[str] = field(default_factory=list)  # e.g. di:extension, verbatim
+
+
+@dataclass(slots=True)
 class Shape:
-    id: str
-    element: str  # bpmnElement
+    id: str  # "" when the file gives none (it is optional in BPMNDI)
+    element: str  # bpmnElement ("" when absent)
     bounds: Bounds
-    label: Bounds | None = None
+    label: Label | None = None
     is_expanded: bool | None = None
     is_horizontal: bool | None = None
     attrs: dict[str, str] = field(default_factory=dict)  # e.g. bioc:stroke colours
+    other_xml: list[str] = field(default_factory=list)  # e.g. di:extension, verbatim
 
 
 @dataclass(slots=True)
@@ -321,8 +368,9 @@ class Edge:
     id: str
     element: str
     waypoints: list[tuple[float, float]] = field(default_factory=list)
-    label: Bounds | None = None
+    label: Label | None = None
     attrs: dict[str, str] = field(default_factory=dict)
+    other_xml: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -334,6 +382,10 @@ class Diagram:
     shapes: list[Shape] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
     attrs: dict[str, str] = field(default_factory=dict)
+    plane_attrs: dict[str, str] = field(default_factory=dict)  # e.g. a vendor's canvas size
+    plane_xml: list[str] = field(default_factory=list)  # other children of the plane, verbatim
+    # Children of BPMNDiagram after its plane, verbatim: BPMNLabelStyle (fonts of the labels).
+    other_xml: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)

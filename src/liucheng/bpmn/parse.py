@@ -21,6 +21,11 @@ Other notes:
 * Vendor extensions are normalised by ``extensions`` (precedence documented there).
 * Text is kept as written, except that condition and timer expressions, ``incoming`` /
   ``outgoing`` / ``flowNodeRef`` references are stripped of surrounding white space.
+* The first text-only ``documentation`` of an element is modelled (text and attributes); one
+  holding markup, and any further one, stays verbatim.  Root elements the model keeps verbatim
+  are listed in schema order (imports first, relationships last), as the writer writes them.
+* ``tools/miwg.py`` checks all this on the BPMN MIWG models and some thirty tools' exports of
+  them (docs/miwg.md).
 """
 
 from __future__ import annotations
@@ -33,11 +38,16 @@ from lxml import etree
 from liucheng.bpmn import extensions
 from liucheng.bpmn.di import DIAGRAM_TAG, parse_diagram
 from liucheng.bpmn.model import (
+    ACTIVITI_NS,
     BPMN_NS,
     BPMNDI_NS,
+    CAMUNDA_NS,
     DC_NS,
     DI_NS,
     FLOW_NODE_TAGS,
+    FLOWABLE_NS,
+    XSI_NS,
+    ZEEBE_NS,
     Collaboration,
     Definitions,
     ErrorDef,
@@ -59,6 +69,7 @@ from liucheng.bpmn.xml_safety import DEFAULT_MAX_BYTES, element_to_string, parse
 from liucheng.errors import BpmnParseError, ValidationIssue
 
 _B: Final = f"{{{BPMN_NS}}}"
+_XSI_TYPE: Final = f"{{{XSI_NS}}}type"
 
 #: Flow nodes that contain a body of their own.
 SUBPROCESS_TAGS: Final = frozenset({"subProcess", "transaction", "adHocSubProcess"})
@@ -87,6 +98,9 @@ EVENT_REF_ATTR: Final = {
     "signal": "signalRef",
 }
 TIMER_TYPES: Final = ("timeDate", "timeDuration", "timeCycle")
+
+#: Children of ``definitions`` that the schema puts before the root elements.
+ROOT_HEAD_TAGS: Final = frozenset({"import", "extension", "documentation", "extensionElements"})
 
 #: BPMN elements inside a process/subprocess kept verbatim in ``Scope.artifacts_xml``.
 SCOPE_VERBATIM_TAGS: Final = frozenset(
@@ -229,7 +243,28 @@ def _split(
 
 
 def _expression(el: etree._Element) -> Expression:
-    return Expression(text=(el.text or "").strip(), language=el.get("language"))
+    # xsi:type is kept only when it is not the usual tFormalExpression (e.g. tExpression).
+    formal = (el.get(_XSI_TYPE) or "tFormalExpression").endswith("tFormalExpression")
+    _, rest = _split(el, ("language", _XSI_TYPE) if formal else ("language",))
+    return Expression(text=(el.text or "").strip(), language=el.get("language"), attrs=rest)
+
+
+def _verbatim(elements: list[etree._Element]) -> list[str]:
+    return [element_to_string(e) for e in elements]
+
+
+def _root_rank(local: str) -> int:
+    """0 for the heading children of ``definitions``, 2 for relationships, 1 for the rest."""
+    return 0 if local in ROOT_HEAD_TAGS else 2 if local == "relationship" else 1
+
+
+def _first(pair: tuple[int, str]) -> int:
+    return pair[0]
+
+
+def _plain(el: etree._Element) -> bool:
+    """Text only (a ``documentation`` holding elements is kept verbatim instead)."""
+    return not _elements(el)
 
 
 class _Parser:
@@ -239,6 +274,7 @@ class _Parser:
         self.source = source
         self.message_ext: dict[str, list[etree._Element]] = {}
         self.issues: list[ValidationIssue] = []
+        self.root_ranks: list[int] = []  # of each of ``other_roots_xml``: see _root_rank
         self.listed_flows = (False, False)  # did the last node list incoming / outgoing flows?
 
     def error(self, message: str, el: etree._Element, element: str | None = None) -> BpmnParseError:
@@ -276,6 +312,10 @@ class _Parser:
                 self.message_ext[el.get("id", "")] = _elements(ext) if ext is not None else []
         for el in children:
             self.root_element(defs, el)
+        # In the order the schema (and the writer) puts them: imports and other heading elements
+        # first, relationships last, whatever order a tool wrote them in.
+        ranked = sorted(zip(self.root_ranks, defs.other_roots_xml, strict=True), key=_first)
+        defs.other_roots_xml = [text for _, text in ranked]
         self.check_unique_ids(root)
         defs.parse_issues = self.issues
         return defs
@@ -298,9 +338,8 @@ class _Parser:
                     id=known.get("id", ""),
                     name=known.get("name"),
                     attrs=rest,
-                    extension_xml=[element_to_string(e) for e in _elements(ext)]
-                    if ext is not None
-                    else [],
+                    extension_xml=_verbatim(_elements(ext)) if ext is not None else [],
+                    other_xml=_verbatim([c for c in _elements(el) if c is not ext]),
                 ),
             )
         elif tag == f"{_B}error":
@@ -326,13 +365,21 @@ class _Parser:
             defs.diagrams.append(parse_diagram(el))
         else:  # itemDefinition, dataStore, interface, import, category, foreign elements...
             defs.other_roots_xml.append(element_to_string(el))
+            self.root_ranks.append(_root_rank(_local(el)))
 
     def check_unique_ids(self, root: etree._Element) -> None:
-        """Record every id used twice in the BPMN/DI namespaces (with both lines)."""
+        """Record every id used twice in the BPMN/DI namespaces (with both lines).
+
+        Extension content is left out: its ids mean what the vendor says, and some tools write
+        their extension elements without a namespace of their own, i.e. in BPMN's.
+        """
         seen: dict[str, etree._Element] = {}
+        extension: set[etree._Element] = set()
+        for ext in root.iter(f"{_B}extensionElements"):
+            extension.update(ext.iter(*(f"{{{ns}}}*" for ns in _ID_NAMESPACES)))
         for el in root.iter(*(f"{{{ns}}}*" for ns in _ID_NAMESPACES)):
             ident = el.get("id")
-            if ident is None:
+            if ident is None or el in extension:
                 continue
             first = seen.setdefault(ident, el)
             if first is not el:
@@ -354,6 +401,7 @@ class _Parser:
             id=known.get("id", ""),
             name=known.get("name"),
             is_executable=_bool(known.get("isExecutable"), True),
+            declares_executable="isExecutable" in known,
             attrs=rest,
             line=_line(el),
         )
@@ -364,14 +412,19 @@ class _Parser:
         seen_lane_set = False
         for child in _elements(el):
             local = _local(child) if _is_bpmn(child) else None
-            if local == "documentation" and process.documentation is None:
+            if local == "documentation" and process.documentation is None and _plain(child):
                 process.documentation = child.text or ""
+                process.documentation_attrs = _split(child, ())[1]
             elif local == "extensionElements":
                 ext_elements.extend(_elements(child))
             elif local == "laneSet" and not seen_lane_set:
                 seen_lane_set = True
                 process.lane_set_id = child.get("id")
+                process.lane_set_attrs = _split(child, ("id",))[1]
                 process.lanes = [self.lane(c) for c in child if c.tag == f"{_B}lane"]
+                process.lane_set_xml = _verbatim(
+                    [c for c in _elements(child) if c.tag != f"{_B}lane"]
+                )
             else:
                 scope_children.append(child)
         process.extension_xml = [element_to_string(e) for e in ext_elements]
@@ -385,8 +438,11 @@ class _Parser:
         for child in _elements(el):
             if child.tag == f"{_B}flowNodeRef":
                 lane.flow_node_refs.append((child.text or "").strip())
-            elif child.tag == f"{_B}childLaneSet":
+            elif child.tag == f"{_B}childLaneSet" and lane.child_lane_set_attrs is None:
+                lane.child_lane_set_attrs = _split(child, ())[1]
                 lane.child_lanes.extend(self.lane(c) for c in child if c.tag == f"{_B}lane")
+            else:  # documentation, extensionElements, partitionElement...
+                lane.other_xml.append(element_to_string(child))
         return lane
 
     def scope(self, children: list[etree._Element], owner: str) -> Scope:
@@ -465,18 +521,15 @@ class _Parser:
             elif local == "outgoing":
                 node.outgoing.append((child.text or "").strip())
                 has_out = True
-            elif local == "documentation" and node.documentation is None:
+            elif local == "documentation" and node.documentation is None and _plain(child):
                 node.documentation = child.text or ""
+                node.documentation_attrs = _split(child, ())[1]
             elif local == "extensionElements":
                 ext_elements.extend(_elements(child))
             elif local in EVENT_DEFINITION_KINDS:
                 node.event_definitions.append(self.event_definition(child, local))
             elif local in LOOP_KINDS:
-                node.loop = LoopCharacteristics(
-                    kind=LOOP_KINDS[local],
-                    xml=element_to_string(child),
-                    is_sequential=_bool(child.get("isSequential"), False),
-                )
+                node.loop = self.loop(child, LOOP_KINDS[local], node_id)
             elif local == "script" and tag == "scriptTask":
                 node.script = child.text or ""
             elif local in NODE_VERBATIM_TAGS:
@@ -500,6 +553,53 @@ class _Parser:
             )
         return node
 
+    def loop(self, el: etree._Element, kind: str, node_id: str | None) -> LoopCharacteristics:
+        """Read loop characteristics, in the standard's form and the vendors' (see the model)."""
+        loop = LoopCharacteristics(
+            kind=kind,
+            xml=element_to_string(el),
+            is_sequential=_bool(el.get("isSequential"), False),
+            test_before=_bool(el.get("testBefore"), False),
+        )
+        maximum = el.get("loopMaximum")
+        if maximum is not None and maximum.strip():  # (some modelers write an empty one)
+            try:
+                loop.loop_maximum = int(maximum.strip())
+            except ValueError:
+                raise self.error(
+                    f"loopMaximum must be a whole number, not {maximum!r}", el, node_id
+                ) from None
+        for ns in (CAMUNDA_NS, FLOWABLE_NS, ACTIVITI_NS):
+            loop.collection = loop.collection or el.get(f"{{{ns}}}collection")
+            loop.element_variable = loop.element_variable or el.get(f"{{{ns}}}elementVariable")
+        for child in _elements(el):
+            local = _local(child)
+            if local == "loopCardinality":
+                loop.cardinality = _expression(child)
+            elif local == "completionCondition":
+                loop.completion_condition = _expression(child)
+            elif local == "loopCondition":
+                loop.loop_condition = _expression(child)
+            elif local == "loopDataInputRef":
+                loop.collection = loop.collection or (child.text or "").strip() or None
+            elif local == "loopDataOutputRef":
+                loop.output_collection = (child.text or "").strip() or None
+            elif local in ("inputDataItem", "outputDataItem"):
+                name = child.get("name") or child.get("id")
+                if local == "inputDataItem":
+                    loop.element_variable = loop.element_variable or name
+                elif name:
+                    loop.output_element = name
+            elif local == "extensionElements":
+                for ext in _elements(child):
+                    if ext.tag == f"{{{ZEEBE_NS}}}loopCharacteristics":
+                        loop.zeebe = True
+                        loop.collection = ext.get("inputCollection") or loop.collection
+                        loop.element_variable = ext.get("inputElement") or loop.element_variable
+                        loop.output_collection = ext.get("outputCollection")
+                        loop.output_element = ext.get("outputElement")
+        return loop
+
     def event_definition(self, el: etree._Element, local: str) -> EventDefinition:
         kind = EVENT_DEFINITION_KINDS[local]
         ref_attr = EVENT_REF_ATTR.get(kind)
@@ -521,7 +621,8 @@ class _Parser:
                 definition.condition = _expression(child)
             elif child_local == "extensionElements":
                 definition.extension_xml.extend(element_to_string(e) for e in _elements(child))
-            # other children (documentation, link source/target) are not kept: see write.py
+            else:  # documentation, link source/target...
+                definition.other_xml.append(element_to_string(child))
         return definition
 
     def flow(self, el: etree._Element) -> SequenceFlow:
@@ -539,12 +640,15 @@ class _Parser:
         )
         for child in _elements(el):
             local = _local(child) if _is_bpmn(child) else None
-            if local == "conditionExpression":
+            if local == "conditionExpression" and flow.condition is None:
                 flow.condition = _expression(child)
-            elif local == "documentation" and flow.documentation is None:
+            elif local == "documentation" and flow.documentation is None and _plain(child):
                 flow.documentation = child.text or ""
+                flow.documentation_attrs = _split(child, ())[1]
             elif local == "extensionElements":
                 flow.extension_xml.extend(element_to_string(e) for e in _elements(child))
+            else:  # categoryValueRef, a second documentation, foreign elements...
+                flow.other_xml.append(element_to_string(child))
         return flow
 
     # -- collaborations ---------------------------------------------------------------------
@@ -556,7 +660,13 @@ class _Parser:
             if child.tag == f"{_B}participant":
                 k, r = _split(child, ("id", "name", "processRef"))
                 collab.participants.append(
-                    Participant(k.get("id", ""), k.get("name"), k.get("processRef"), r)
+                    Participant(
+                        k.get("id", ""),
+                        k.get("name"),
+                        k.get("processRef"),
+                        r,
+                        other_xml=_verbatim(_elements(child)),
+                    )
                 )
             elif child.tag == f"{_B}messageFlow":
                 k, r = _split(child, ("id", "name", "sourceRef", "targetRef", "messageRef"))
@@ -568,6 +678,7 @@ class _Parser:
                         name=k.get("name"),
                         message_ref=k.get("messageRef"),
                         attrs=r,
+                        other_xml=_verbatim(_elements(child)),
                     )
                 )
             else:

@@ -49,7 +49,7 @@ _NONE = None
 #: definition, e.g. a none start event).  Tags missing here are not supported at all.
 SUPPORTED: Final[Mapping[str, frozenset[str | None]]] = MappingProxyType(
     {
-        "startEvent": frozenset({_NONE, "timer", "message"}),
+        "startEvent": frozenset({_NONE, "timer", "message", "error", "escalation"}),
         "endEvent": frozenset({_NONE, "terminate", "error", "escalation", "message"}),
         "intermediateCatchEvent": frozenset({"timer", "message"}),
         "intermediateThrowEvent": frozenset({_NONE, "message", "escalation"}),
@@ -65,14 +65,18 @@ SUPPORTED: Final[Mapping[str, frozenset[str | None]]] = MappingProxyType(
         "exclusiveGateway": frozenset({_NONE}),
         "parallelGateway": frozenset({_NONE}),
         "inclusiveGateway": frozenset({_NONE}),
+        "eventBasedGateway": frozenset({_NONE}),
         "subProcess": frozenset({_NONE}),
+        "callActivity": frozenset({_NONE}),
     }
 )
 
 #: Optional constructs supported in this release.  Known names: "eventSubProcess",
 #: "standardLoop", "multiInstanceLoop", "multipleEventDefinitions", "nestedIoMapping"
 #: (camunda:list / camunda:map / camunda:script inside an input/output parameter).
-SUPPORTED_FEATURES: Final[frozenset[str]] = frozenset()
+SUPPORTED_FEATURES: Final[frozenset[str]] = frozenset(
+    {"standardLoop", "multiInstanceLoop", "eventSubProcess"}
+)
 
 _DEFAULT_ALLOWED: Final = ACTIVITY_TAGS | {"exclusiveGateway", "inclusiveGateway", "complexGateway"}
 _REF_KINDS: Final = {"message": "messages", "error": "errors", "escalation": "escalations"} | {

@@ -6,6 +6,16 @@ children of an element in BPMN schema order), extension elements, artifacts and 
 put back unchanged, and the diagram (DI) written back.  Output is indented two spaces per level;
 verbatim fragments keep their own inner white space.
 
+**Verbatim means verbatim.**  A fragment is not appended to the lxml tree: lxml would drop each
+namespace declaration of the fragment whose URI an ancestor also declares and rename the
+fragment's prefixes to the ancestor's (``<X xmlns="urn:v">`` becoming ``<v:X>``), so the text read
+back would differ from the text stored, and a prefix used only inside an attribute value could
+lose its declaration.  The tree holds a processing instruction in the fragment's place, and the
+stored text replaces it once the tree is serialised.  Declarations that merely repeat the root's
+(same prefix, same URI) are left out of that text when the fragment reads back exactly the same
+without them, which keeps the output as tidy as a modeler's; the DI namespaces, when the root does
+not declare them, are declared on each ``BPMNDiagram`` rather than added to the root.
+
 **Normalised properties and their verbatim source.**  A parsed node carries each vendor setting
 twice: verbatim (``attrs`` / ``extension_xml``) and normalised (``properties`` / ``inputs`` /
 ``outputs``).  The writer writes only the verbatim form, then re-reads it with the same readers as
@@ -28,15 +38,23 @@ reading, so the edit survives:
 Deleting a normalised key in Python does not delete its verbatim source: remove it from ``attrs``
 / ``extension_xml`` as well.
 
-Known losses (none affects execution): attributes on ``documentation``, ``conditionExpression``
-and timer expressions other than ``language`` (``xsi:type`` is always written as
-``tFormalExpression``), children of event definitions other than the timer/condition expression
-and ``extensionElements``, children of participants, message flows, lanes and DI labels, the id of
-a ``childLaneSet``, comments between elements (comments inside verbatim fragments are kept).
+Known normalisations (none changes the meaning; ``tools/miwg.py`` measures them on the MIWG
+models and their exports by some thirty modelling tools, see docs/miwg.md):
+
+* an expression's ``xsi:type`` is written as ``tFormalExpression`` unless the model keeps another
+  one (``tExpression``) in ``Expression.attrs``;
+* attributes with their schema default (``triggeredByEvent="false"``, ``cancelActivity="true"``,
+  ``isInterrupting="true"``), empty ``extensionElements`` and an empty ``laneSet`` are left out;
+* ``incoming`` / ``outgoing`` that the parser derived from the flows are written out;
+* a ``documentation`` holding child elements, or a second one, is verbatim and comes after the
+  modelled (text-only) one;
+* other roots are written in schema order (imports first); ``xsi:type`` on DI waypoints, and
+  comments between generated elements, are dropped (comments inside verbatim fragments stay).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -64,8 +82,8 @@ from liucheng.bpmn.model import (
     Scope,
     SequenceFlow,
 )
-from liucheng.bpmn.parse import EVENT_REF_ATTR
-from liucheng.bpmn.xml_safety import string_to_element
+from liucheng.bpmn.parse import EVENT_REF_ATTR, ROOT_HEAD_TAGS
+from liucheng.bpmn.xml_safety import element_to_string, parse_xml, string_to_element
 
 _B = f"{{{BPMN_NS}}}"
 _C = f"{{{CAMUNDA_NS}}}"
@@ -98,33 +116,42 @@ _PROCESS_TAIL = frozenset(
     | {"supports"}
 )
 _NODE_TAIL = frozenset({"completionCondition"})
-_ROOT_HEAD = frozenset({"import", "extension", "documentation", "extensionElements"})
 _COLLAB_HEAD = frozenset({"documentation", "extensionElements"})
 _SERVICE_ATTRS = ("type", "topic", "class", "delegateExpression")
+
+
+#: The processing instruction holding a verbatim fragment's place (see the module docstring).
+_MARK = "liucheng-verbatim"
+_MARK_RE = re.compile(r"<\?liucheng-verbatim (\d+)\?>")
+# The namespace declarations at the start of a serialised element, before its attributes.
+_START_TAG_RE = re.compile(r"<[^\s/>]+")
+_DECLARATION_RE = re.compile(r'\s+xmlns(?::([^\s=/>]+))?="([^"]*)"')
 
 
 def write_bpmn(defs: Definitions) -> bytes:
     """Serialise ``defs`` as UTF-8 BPMN 2.0 XML with an XML declaration."""
     writer = _Writer(defs)
     root = writer.definitions()
-    _indent(root, writer.verbatim)
+    _indent(root)
+    text = etree.tostring(root, encoding="unicode")
+    # Generated text and attribute values cannot hold "<?" (lxml escapes "<"), so every match is
+    # a placeholder; the fragments themselves are not scanned again.
+    text = _MARK_RE.sub(lambda m: writer.fragments[int(m.group(1))], text)
     # The declaration is written by hand for the double quotes every modeler uses.
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(
-        root, xml_declaration=False, encoding="UTF-8"
-    )
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + text.encode("utf-8")
 
 
-def _indent(el: etree._Element, verbatim: set[etree._Element], level: int = 0) -> None:
-    """Indent generated elements; verbatim fragments keep their own white space."""
+def _indent(el: etree._Element, level: int = 0) -> None:
+    """Indent generated elements (verbatim fragments are placeholders here, without children)."""
     children = list(el)
-    if not children or el in verbatim:
+    if not children:
         return
     pad = "\n" + "  " * (level + 1)
     if not (el.text or "").strip():
         el.text = pad
     for child in children:
         child.tail = pad
-        _indent(child, verbatim, level + 1)
+        _indent(child, level + 1)
     children[-1].tail = "\n" + "  " * level
 
 
@@ -135,25 +162,40 @@ def _local(el: etree._Element) -> str:
 class _Writer:
     def __init__(self, defs: Definitions) -> None:
         self.defs = defs
-        self.verbatim: set[etree._Element] = set()
         self.nsmap: dict[str | None, str] = {
             (prefix or None): uri for prefix, uri in defs.namespaces.items()
         }
-        needed = [BPMN_NS]
-        if defs.diagrams:
-            needed += [BPMNDI_NS, DC_NS, DI_NS]
-        for uri in needed:
+        self.di_nsmap: dict[str, str] = {}
+        if BPMN_NS not in self.nsmap.values():
+            self.nsmap[self._free_prefix(_PREFERRED_PREFIX[BPMN_NS])] = BPMN_NS
+        # DI namespaces the root lacks are declared on each BPMNDiagram (as such files do).
+        for uri in (BPMNDI_NS, DC_NS, DI_NS):
             if uri not in self.nsmap.values():
-                self.nsmap[self._free_prefix(_PREFERRED_PREFIX[uri])] = uri
+                self.di_nsmap[self._free_prefix(_PREFERRED_PREFIX[uri])] = uri
         bpmn_prefix = next(p for p, uri in self.nsmap.items() if uri == BPMN_NS)
         self.formal_expression = (
             f"{bpmn_prefix}:tFormalExpression" if bpmn_prefix else ("tFormalExpression")
         )
         self.message_ext: dict[str, list[etree._Element]] = {}
+        # Verbatim fragments: the text each placeholder stands for, and the stored text of each
+        # element made from the model (its canonical serialisation).
+        self.fragments: list[str] = []
+        self.texts: dict[etree._Element, str] = {}
+        self.tidy_cache: dict[str, str] = {}
+        # Prefixes that a generated element may declare for a URI the root lacks (local_nsmap),
+        # so a fragment below it cannot rely on the root's meaning of them.
+        self.shadowed = {
+            prefix
+            for uri, prefix in _PREFERRED_PREFIX.items()
+            if uri not in self.nsmap.values() and prefix in self.nsmap
+        }
+        context = etree.Element(f"{_B}definitions", nsmap=self.nsmap)  # type: ignore[arg-type]
+        context.append(etree.ProcessingInstruction(_MARK, "0"))
+        self.context = _MARK_RE.split(etree.tostring(context, encoding="unicode"))[::2]
 
     def _free_prefix(self, prefix: str) -> str:
         candidate, n = prefix, 1
-        while candidate in self.nsmap:
+        while candidate in self.nsmap or candidate in self.di_nsmap:
             candidate, n = f"{prefix}{n}", n + 1
         return candidate
 
@@ -175,26 +217,74 @@ class _Writer:
         return el
 
     def verbatim_elements(self, texts: Iterable[str]) -> list[etree._Element]:
-        return [string_to_element(t) for t in texts]
+        """Stored fragments as elements (parsed with the same hardening as whole files)."""
+        elements = []
+        for text in texts:
+            el = string_to_element(text)
+            # Re-serialised, so that exactly one element (no XML declaration, nothing else) is
+            # spliced in; for text the parser stored this is the same text.
+            self.texts[el] = element_to_string(el)
+            elements.append(el)
+        return elements
 
     def put(self, parent: etree._Element, elements: Iterable[etree._Element]) -> None:
+        """Append verbatim fragments (placeholders now, their text when serialised)."""
         for el in elements:
-            parent.append(el)
-            self.verbatim.add(el)
+            parent.append(etree.ProcessingInstruction(_MARK, str(len(self.fragments))))
+            text = self.texts.get(el)
+            self.fragments.append(self.tidy(text if text is not None else element_to_string(el)))
+
+    def put_texts(self, parent: etree._Element, texts: list[str]) -> None:
+        self.put(parent, self.verbatim_elements(texts))
+
+    def tidy(self, text: str) -> str:
+        """``text`` without the declarations that repeat the root's, if it reads back the same.
+
+        The check parses the shortened fragment under a root declaring what the written root
+        declares and compares its serialisation with ``text``: a declaration the fragment
+        carried in the original file but never uses, or one whose position matters, stays.
+        """
+        cached = self.tidy_cache.get(text)
+        if cached is not None:
+            return cached
+        start = _START_TAG_RE.match(text)
+        tidy = text
+        if start is not None:
+            pos, kept, dropped = start.end(), [], False
+            while (m := _DECLARATION_RE.match(text, pos)) is not None:
+                prefix = m.group(1)
+                repeats = self.nsmap.get(prefix) == m.group(2) and prefix not in self.shadowed
+                dropped = dropped or repeats
+                if not repeats:
+                    kept.append(m.group(0))
+                pos = m.end()
+            if dropped:
+                candidate = text[: start.end()] + "".join(kept) + text[pos:]
+                wrapped = self.context[0] + candidate + self.context[1]
+                reread = parse_xml(wrapped, source="<written fragment>")
+                if len(reread) == 1 and element_to_string(reread[0]) == text:
+                    tidy = candidate
+        self.tidy_cache[text] = tidy
+        return tidy
 
     def extension_elements(self, parent: etree._Element, elements: list[etree._Element]) -> None:
         if elements:
             self.put(self.sub(parent, f"{_B}extensionElements"), elements)
 
-    def documentation(self, parent: etree._Element, text: str | None) -> None:
+    def documentation(
+        self, parent: etree._Element, text: str | None, attrs: dict[str, str] | None = None
+    ) -> None:
         if text is not None:
-            self.sub(parent, f"{_B}documentation").text = text
+            el = self.sub(parent, f"{_B}documentation", attrs)
+            el.text = text
 
     def expression(self, parent: etree._Element, tag: str, expr: Expression) -> None:
         el = etree.SubElement(parent, tag, nsmap=self.local_nsmap(XSI_NS))
-        el.set(f"{{{XSI_NS}}}type", self.formal_expression)
+        if f"{{{XSI_NS}}}type" not in expr.attrs:
+            el.set(f"{{{XSI_NS}}}type", self.formal_expression)
         if expr.language is not None:
             el.set("language", expr.language)
+        self.set_attrs(el, expr.attrs)
         el.text = expr.text
 
     # -- definitions ------------------------------------------------------------------------
@@ -214,7 +304,7 @@ class _Writer:
         for key, value in defs.attrs.items():
             root.set(key, value)
         others = self.verbatim_elements(defs.other_roots_xml)
-        self.put(root, [e for e in others if _local(e) in _ROOT_HEAD])
+        self.put(root, [e for e in others if _local(e) in ROOT_HEAD_TAGS])
         for collab in defs.collaborations:
             self.collaboration(root, collab)
         for message in defs.messages.values():
@@ -226,6 +316,7 @@ class _Writer:
             if message.name is not None:
                 el.set("name", message.name)
             self.set_attrs(el, message.attrs)
+            self.put_texts(el, message.other_xml)
             self.extension_elements(el, self.message_ext[message.id])
         for error in defs.errors.values():
             el = self.sub(root, f"{_B}error", {"id": error.id})
@@ -239,9 +330,9 @@ class _Writer:
             el = self.sub(root, f"{_B}signal", {"id": signal.id})
             self.optional(el, name=signal.name)
             self.set_attrs(el, signal.attrs)
-        self.put(root, [e for e in others if _local(e) not in _ROOT_HEAD | {"relationship"}])
+        self.put(root, [e for e in others if _local(e) not in ROOT_HEAD_TAGS | {"relationship"}])
         for diagram in defs.diagrams:
-            write_diagram(root, diagram)
+            write_diagram(root, diagram, self.put_texts, self.di_nsmap or None)
         self.put(root, [e for e in others if _local(e) == "relationship"])
         return root
 
@@ -266,6 +357,7 @@ class _Writer:
             pel = self.sub(el, f"{_B}participant", {"id": p.id})
             self.optional(pel, name=p.name, processRef=p.process_ref)
             self.set_attrs(pel, p.attrs)
+            self.put_texts(pel, p.other_xml)
         for mf in collab.message_flows:
             mel = self.sub(el, f"{_B}messageFlow", {"id": mf.id})
             self.optional(mel, name=mf.name)
@@ -273,6 +365,7 @@ class _Writer:
             mel.set("targetRef", mf.target)
             self.optional(mel, messageRef=mf.message_ref)
             self.set_attrs(mel, mf.attrs)
+            self.put_texts(mel, mf.other_xml)
         self.put(el, [e for e in others if _local(e) not in _COLLAB_HEAD])
 
     # -- processes --------------------------------------------------------------------------
@@ -292,15 +385,23 @@ class _Writer:
         )
         el.set("id", process.id)
         self.optional(el, name=process.name)
-        el.set("isExecutable", "true" if process.is_executable else "false")
+        if process.declares_executable or not process.is_executable:
+            el.set("isExecutable", "true" if process.is_executable else "false")
         self.set_attrs(el, attrs)
-        self.documentation(el, process.documentation)
+        self.documentation(el, process.documentation, process.documentation_attrs)
         self.extension_elements(el, ext)
         others = self.verbatim_elements(process.body.artifacts_xml)
         self.put(el, [e for e in others if _local(e) in _PROCESS_HEAD - {"laneSet"}])
-        if process.lane_set_id is not None or process.lanes:
+        if (
+            process.lane_set_id is not None
+            or process.lanes
+            or process.lane_set_attrs
+            or process.lane_set_xml
+        ):
             lane_set = self.sub(el, f"{_B}laneSet")
             self.optional(lane_set, id=process.lane_set_id)
+            self.set_attrs(lane_set, process.lane_set_attrs)
+            self.put_texts(lane_set, process.lane_set_xml)
             for lane in process.lanes:
                 self.lane(lane_set, lane)
         self.put(el, [e for e in others if _local(e) == "laneSet"])
@@ -312,10 +413,11 @@ class _Writer:
         el = self.sub(parent, f"{_B}lane", {"id": lane.id})
         self.optional(el, name=lane.name)
         self.set_attrs(el, lane.attrs)
+        self.put_texts(el, lane.other_xml)
         for ref in lane.flow_node_refs:
             self.sub(el, f"{_B}flowNodeRef").text = ref
-        if lane.child_lanes:
-            child_set = self.sub(el, f"{_B}childLaneSet")
+        if lane.child_lanes or lane.child_lane_set_attrs is not None:
+            child_set = self.sub(el, f"{_B}childLaneSet", lane.child_lane_set_attrs)
             for child in lane.child_lanes:
                 self.lane(child_set, child)
 
@@ -328,12 +430,13 @@ class _Writer:
 
     def flow(self, parent: etree._Element, flow: SequenceFlow) -> None:
         el = self.sub(parent, f"{_B}sequenceFlow", {"id": flow.id})
-        self.optional(el, name=flow.name)
-        el.set("sourceRef", flow.source)
-        el.set("targetRef", flow.target)
+        # (both are required; a file without them is written back without them)
+        self.optional(el, name=flow.name, sourceRef=flow.source or None)
+        self.optional(el, targetRef=flow.target or None)
         self.set_attrs(el, flow.attrs)
-        self.documentation(el, flow.documentation)
+        self.documentation(el, flow.documentation, flow.documentation_attrs)
         self.extension_elements(el, self.verbatim_elements(flow.extension_xml))
+        self.put_texts(el, flow.other_xml)
         if flow.condition is not None:
             self.expression(el, f"{_B}conditionExpression", flow.condition)
 
@@ -359,7 +462,7 @@ class _Writer:
             default=node.default,
         )
         self.set_attrs(el, attrs)
-        self.documentation(el, node.documentation)
+        self.documentation(el, node.documentation, node.documentation_attrs)
         self.extension_elements(el, ext)
         for ref in node.incoming:
             self.sub(el, f"{_B}incoming").text = ref
@@ -368,7 +471,7 @@ class _Writer:
         others = self.verbatim_elements(node.other_xml)
         self.put(el, [e for e in others if _local(e) not in _NODE_TAIL])
         if node.loop is not None:
-            self.put(el, [string_to_element(node.loop.xml)])
+            self.put_texts(el, [node.loop.xml])
         if node.script is not None:
             self.sub(el, f"{_B}script").text = node.script
         for definition in node.event_definitions:
@@ -447,7 +550,10 @@ class _Writer:
         if d.kind == "link" and d.link_name is not None:
             el.set("name", d.link_name)
         self.set_attrs(el, d.attrs)
+        others = self.verbatim_elements(d.other_xml)
+        self.put(el, [e for e in others if _local(e) == "documentation"])
         self.extension_elements(el, self.verbatim_elements(d.extension_xml))
+        self.put(el, [e for e in others if _local(e) != "documentation"])
         if d.timer is not None:
             self.expression(el, _B + (d.timer_type or "timeDuration"), d.timer)
         if d.condition is not None:

@@ -18,6 +18,7 @@ input mapping made it local to an activity or subprocess.
 from __future__ import annotations
 
 import copy
+import uuid
 from collections import ChainMap, deque
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
@@ -27,10 +28,13 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from liucheng.calendar import BusinessCalendar, CalendarSet
+from liucheng.dmn import DecisionModel, map_decision_result
 from liucheng.engine import timers
 from liucheng.engine.codec import check_storable
 from liucheng.engine.graph import CompiledProcess, Flow, Node
 from liucheng.engine.state import (
+    Changes,
     ExternalTask,
     HistoryKind,
     Incident,
@@ -50,6 +54,7 @@ _TEXT = {kind: kind.value for kind in HistoryKind}
 _new_tuple = tuple.__new__
 _NO_VARIABLES: Mapping[str, Any] = MappingProxyType({})
 _NO_MESSAGES: list[Any] = []  # shared and never appended to: see ``publish``
+_NO_EFFECTS: list[Any] = []  # the same for ``effect``
 _STARTED: str = HistoryKind.ELEMENT_STARTED.value
 _COMPLETED: str = HistoryKind.ELEMENT_COMPLETED.value
 _FLOW_TAKEN: str = HistoryKind.FLOW_TAKEN.value
@@ -74,12 +79,73 @@ class OutgoingMessage:
 
 
 @dataclass(slots=True)
+class CallStart:
+    """A call activity asks for a new case (started by the engine after the step)."""
+
+    case_id: str
+    process_id: str
+    version: int | None
+    variables: dict[str, Any]
+    business_key: str | None
+    parent: str
+    parent_token: int
+
+
+@dataclass(slots=True)
+class CallEnded:
+    """A called case ended: completed (``error`` None), or by a BPMN error it did not catch."""
+
+    parent: str
+    case_id: str
+    variables: dict[str, Any]
+    error: tuple[str | None, str] | None = None  # (code, message)
+
+
+@dataclass(slots=True)
+class CallEscalated:
+    """A called case raised an escalation it did not catch: its call activity may."""
+
+    parent: str
+    case_id: str
+    code: str | None
+
+
+@dataclass(slots=True)
+class CallCancelled:
+    """A call activity was cancelled: the case it called is cancelled with it."""
+
+    case_id: str
+
+
+Effect = CallStart | CallEnded | CallEscalated | CallCancelled
+
+
+def _random_case_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _any_process(process_id: str, version: int | None) -> bool:
+    return False
+
+
+@dataclass(slots=True)
 class Environment:
     """What a run may call out to: handlers registered with the engine, and the time zone."""
 
     services: dict[str, ServiceHandler] = field(default_factory=dict)
     decisions: dict[str, DecisionHandler] = field(default_factory=dict)
+    # deployed DMN decisions by id, each with the model (file) that holds it
+    dmn: dict[str, DecisionModel] = field(default_factory=dict)
+    # call activities: a new case id, and whether a process (version) is deployed
+    new_case_id: Callable[[], str] = _random_case_id
+    has_process: Callable[[str, int | None], bool] = _any_process
     timezone: tzinfo | None = None
+    # the organisation's business calendars; working-time durations (``P3WD``) count on them
+    calendars: CalendarSet = field(default_factory=CalendarSet.standard)
+
+    def calendar(self, name: str | None) -> BusinessCalendar:
+        """The calendar a timer or due date names, or the default one."""
+        return self.calendars.resolve(name)
 
 
 class Run:
@@ -87,6 +153,7 @@ class Run:
 
     __slots__ = (
         "agenda",
+        "effects",
         "env",
         "history",
         "inst",
@@ -107,6 +174,7 @@ class Run:
         self.now = now
         self.agenda: deque[int] = deque()
         self.outbox: list[OutgoingMessage] = _NO_MESSAGES  # replaced by a list on first send
+        self.effects: list[Effect] = _NO_EFFECTS  # on other cases: call activities, see ``effect``
         self.tokens = inst.tokens
         self.history = inst.history
         self.seq0 = inst.history_base + 1  # the sequence number of history[0]
@@ -123,7 +191,8 @@ class Run:
     ) -> None:
         h = self.history
         # A plain tuple with the kind as text: see ``Instance.history`` for why.
-        h.append((self.seq0 + len(h), self.now, _TEXT[kind], element, token, variables, detail))
+        changes = tuple(variables.items()) if variables is not None else None
+        h.append((self.seq0 + len(h), self.now, _TEXT[kind], element, token, changes, detail))
 
     # == variables ==============================================================================
     def view(self, tok: Token) -> Mapping[str, Any]:
@@ -144,11 +213,16 @@ class Run:
         return ChainMap(*chain) if len(chain) > 1 else chain[0]
 
     def set_variables(
-        self, sid: int, values: Mapping[str, Any], element: str | None, *, owned: bool = False
+        self,
+        sid: int,
+        values: Mapping[str, Any],
+        element: str | None,
+        *,
+        changes: Changes | None = None,
     ) -> None:
         """Set each variable where it already lives, else on the process scope.
 
-        ``owned`` says ``values`` is a dict nobody else holds, so history may keep it as it is.
+        ``changes`` is ``values`` already as history pairs, when the caller made them.
         """
         if not values:
             return
@@ -161,9 +235,9 @@ class Run:
                     scope.variables[name] = value
                     break
                 s = scope.parent
-        recorded = values if owned and type(values) is dict else dict(values)
+        pairs = changes or tuple(values.items())
         h = self.history  # ``record`` inlined: once per task completion and handler result
-        h.append((self.seq0 + len(h), self.now, _CHANGED, element, None, recorded, None))
+        h.append((self.seq0 + len(h), self.now, _CHANGED, element, None, pairs, None))
 
     def delete_variables(self, sid: int, names: list[str], element: str | None) -> None:
         scopes = self.inst.scopes
@@ -204,6 +278,9 @@ class Run:
     def enter(self, tok: Token, node: Node) -> None:
         if node.async_before and tok.id != self.resuming:
             self.park(tok, node)
+            return
+        if node.loop is not None and self.inst.scopes[tok.scope].node != node.id:
+            self.start_loop(tok, node)  # the token is the whole activity's: it waits for them
             return
         h = self.history  # ``record`` inlined: this runs for every element a token enters
         h.append((self.seq0 + len(h), self.now, _STARTED, node.id, tok.id, None, None))
@@ -254,6 +331,8 @@ class Run:
         An incident raised here is marked ``leaving``: the element's work is done, so a retry
         only leaves it again.
         """
+        if node.loop is not None and self.leave_loop(tok, node, view):
+            return
         if node.post_script is not None and not self.apply_script(
             tok, node, node.post_script, leaving=True
         ):
@@ -344,12 +423,21 @@ class Run:
                 self.inst.ended = self.now
                 self.inst.subscriptions.clear()
                 self.record(HistoryKind.INSTANCE_COMPLETED)
+                if self.inst.parent is not None:
+                    variables = dict(scopes[0].variables)
+                    self.effect(CallEnded(self.inst.parent, self.inst.id, variables))
             return
         scope = scopes[sid]
         assert scope.token is not None
         parent_tok = self.tokens[scope.token]
         body_view = self.scope_view(sid)
         node = self.proc.nodes[parent_tok.node]
+        if node.event_starts:  # its event subprocesses can no longer start
+            starts = node.event_starts
+            subs = self.inst.subscriptions
+            for sub_id in [s.id for s in subs.values() if s.token == parent_tok.id]:
+                if subs[sub_id].node in starts:
+                    del subs[sub_id]
         view = dict(body_view) if node.outputs else None
         del scopes[sid]
         self.leave(parent_tok, node, view=view)
@@ -371,6 +459,9 @@ class Run:
     def cancel_token(self, tok: Token, *, remove: bool = True) -> None:
         """Interrupt whatever ``tok`` is doing: its task, waits, subprocess body and incidents."""
         inst = self.inst
+        for sub in inst.subscriptions.values():
+            if sub.token == tok.id and sub.kind is SubscriptionKind.CALL and sub.message:
+                self.effect(CallCancelled(sub.message))
         self.drop_subscriptions(tok.id)
         for task_id in [t.id for t in inst.tasks.values() if t.token == tok.id]:
             del inst.tasks[task_id]
@@ -396,6 +487,85 @@ class Run:
                 self.cancel_token(other)
         if keep is None:
             self.inst.scopes.pop(sid, None)
+
+    def terminate(self) -> None:
+        """End the case at once: every token, task and wait is cancelled; variables stay."""
+        inst = self.inst
+        process_scope = inst.scopes[0]
+        self.cancel_scope(0)
+        inst.scopes[0] = process_scope
+        inst.state = InstanceState.TERMINATED
+        inst.ended = self.now
+        inst.subscriptions.clear()
+        self.record(HistoryKind.INSTANCE_TERMINATED)
+
+    def effect(self, effect: Effect) -> None:
+        """Queue something that happens to another case once this step is saved (see api)."""
+        if self.effects is _NO_EFFECTS:
+            self.effects = []
+        self.effects.append(effect)
+
+    # == behaviours: call activity ==============================================================
+    def do_call(self, tok: Token, node: Node) -> None:
+        """Start the called case (after this step) and wait for it to end."""
+        call = node.call
+        assert call is not None
+        view = self.view(tok)
+        try:
+            process_id = _text(call.process(view))
+            if not process_id:
+                raise ExpressionError("the called process id is empty")
+            variables = _handler_copy(view) if call.all_in else {}
+            for target, evaluate in call.inputs:
+                variables[target] = evaluate(view)
+            key = _text(call.business_key(view)) if call.business_key else None
+            if call.same_business_key:
+                key = self.inst.business_key
+        except ExpressionError as exc:
+            self.incident(tok, node, "expression", str(exc.at_element(node.id)))
+            return
+        if not self.env.has_process(process_id, call.version):
+            version = f" version {call.version}" if call.version else ""
+            self.incident(tok, node, "call", f"no process '{process_id}'{version} is deployed")
+            return
+        child = self.env.new_case_id()
+        sub = Subscription(self.inst.new_id(), SubscriptionKind.CALL, node.id, tok.id, child)
+        self.inst.subscriptions[sub.id] = sub
+        tok.state = TokenState.WAITING
+        self.record(HistoryKind.CALLED, node.id, tok.id, detail=child)
+        if node.boundaries:
+            self.arm_boundaries(tok, node)
+        start = CallStart(child, process_id, call.version, variables, key, self.inst.id, tok.id)
+        self.effect(start)
+
+    def call_ended(self, sub: Subscription, ended: CallEnded) -> None:
+        """The called case ended: take its results and go on, or throw its error here."""
+        tok = self.tokens[sub.token]
+        node = self.proc.nodes[sub.node]
+        call = node.call
+        assert call is not None
+        del self.inst.subscriptions[sub.id]
+        if ended.error is not None:
+            code, message = ended.error
+            self.throw_error(tok, node, code, message)
+            self.drain()
+            return
+        values = dict(ended.variables) if call.all_out else {}
+        try:
+            for target, evaluate in call.outputs:
+                values[target] = evaluate(ended.variables)
+        except ExpressionError as exc:
+            self.incident(tok, node, "expression", str(exc.at_element(node.id)), True)
+            return
+        if values:
+            self.set_variables(self.var_scope(tok), values, node.id)
+        self.leave(tok, node)
+        self.drain()
+
+    def call_escalated(self, sub: Subscription, code: str | None) -> None:
+        tok = self.tokens[sub.token]
+        self.throw_escalation(tok, self.proc.nodes[sub.node], code)
+        self.drain()
 
     # == behaviours: plain ======================================================================
     def do_pass(self, tok: Token, node: Node) -> None:
@@ -455,7 +625,7 @@ class Run:
             isinstance(value, str) and value.strip().upper().startswith("P")
         )
         kind = "timeDuration" if relative else "timeDate"
-        return timers.timer_due(kind, value, self.now, self.tz)
+        return timers.timer_due(kind, value, self.now, self.tz, self.env.calendar(node.calendar))
 
     @property
     def tz(self) -> tzinfo:
@@ -465,9 +635,8 @@ class Run:
         tok = self.tokens[task.token]
         node = self.proc.nodes[task.node]
         del self.inst.tasks[task.id]
-        # ``variables`` is the engine's own copy (the API checked and copied the caller's), so
-        # both history events may share it; nothing ever changes a recorded dict.
-        owned = variables if type(variables) is dict else dict(variables)
+        # Both history events share one tuple of pairs: nothing ever changes a recorded event.
+        changes = tuple(variables.items())
         h = self.history
         event = (
             self.seq0 + len(h),
@@ -475,12 +644,12 @@ class Run:
             _TASK_COMPLETED,
             node.id,
             tok.id,
-            owned or None,
+            changes or None,
             task.id,
         )
         h.append(event)
         scope = tok.local if tok.local is not None else tok.scope
-        self.set_variables(scope, owned, node.id, owned=True)
+        self.set_variables(scope, variables, node.id, changes=changes)
         self.leave(tok, node)
         self.drain()
 
@@ -667,6 +836,9 @@ class Run:
     def do_rule(self, tok: Token, node: Node) -> None:
         assert node.decision is not None
         decide = self.env.decisions.get(node.decision)
+        if decide is None and node.decision in self.env.dmn:
+            self.decide_dmn(tok, node, self.env.dmn[node.decision])
+            return
         if decide is None:
             self.incident(tok, node, "decision", f"no decision '{node.decision}' is deployed")
             return
@@ -684,6 +856,41 @@ class Run:
             values = dict(result)
         else:
             values = {}
+        if not self.storable(tok, node, values, "decision"):
+            return
+        self.set_variables(self.var_scope(tok), values, node.id)
+        self.leave(tok, node)
+
+    def decide_dmn(self, tok: Token, node: Node, model: DecisionModel) -> None:
+        """Evaluate a deployed DMN decision and store its result.
+
+        With a result variable, the result is shaped by ``camunda:mapDecisionResult``
+        (``resultList`` by default, as in Camunda 7; Zeebe's ``calledDecision`` stores the value
+        as it is).  Without one, the outputs of the single matching rule become variables (as
+        SpiffWorkflow does); several matching rules then need a result variable.
+        """
+        assert node.decision is not None
+        try:
+            result = model.evaluate_detailed(node.decision, _handler_copy(self.view(tok)))
+            self.record(
+                HistoryKind.DECISION_EVALUATED,
+                node.id,
+                tok.id,
+                detail=f"{result.decision_id}: {', '.join(result.matched_rule_ids) or '-'}",
+            )
+            if node.result_variable:
+                value = map_decision_result(result, node.decision_mode)
+                values: dict[str, Any] = {node.result_variable: value}
+            elif len(result.entries) > 1:
+                raise LiuchengError(
+                    f"decision '{node.decision}' gave {len(result.entries)} results; name a "
+                    "result variable to keep them"
+                )
+            else:
+                values = dict(result.entries[0]) if result.entries else {}
+        except LiuchengError as exc:
+            self.incident(tok, node, "decision", f"element '{node.id}': {exc}")
+            return
         if not self.storable(tok, node, values, "decision"):
             return
         self.set_variables(self.var_scope(tok), values, node.id)
@@ -748,7 +955,8 @@ class Run:
         assert node.timer is not None and node.timer_type is not None
         try:
             value = node.timer(self.view(waiter))
-            due = timers.timer_due(node.timer_type, value, self.now, self.tz)
+            calendar = self.env.calendar(node.calendar)
+            due = timers.timer_due(node.timer_type, value, self.now, self.tz, calendar)
             cycle = None
             if node.timer_type == "timeCycle":
                 cycle = str(timers.parse_cycle(value, self.tz)) if isinstance(value, str) else None
@@ -768,6 +976,8 @@ class Run:
         return True
 
     def arm_boundaries(self, tok: Token, node: Node) -> None:
+        if node.loop is not None and self.inst.scopes[tok.scope].node == node.id:
+            return  # an instance of a looping activity: the body holds the boundary events
         for boundary_id in node.boundaries:
             boundary = self.proc.nodes[boundary_id]
             if boundary.timer is not None:
@@ -787,6 +997,239 @@ class Run:
     def do_catch_timer(self, tok: Token, node: Node) -> None:
         if self.subscribe_timer(tok, node):
             tok.state = TokenState.WAITING
+
+    # == loops: multi-instance and standard ===================================================
+    # A token entering a looping activity becomes its *body*: a scope (``node`` = the activity,
+    # ``token`` = the body token) holds nrOfInstances / nrOfCompletedInstances /
+    # nrOfActiveInstances (or loopCounter for a standard loop) and the output collection being
+    # filled.  Each instance is a token at the same activity in a scope of its own under the
+    # body's (``loopCounter``, the element variable), so a token whose scope belongs to its own
+    # element is an instance, and any other token there is a body.  Instance scopes name the
+    # body token too, so cancelling the body (a boundary event, an error) cancels every instance.
+    def start_loop(self, tok: Token, node: Node) -> None:
+        loop = node.loop
+        assert loop is not None
+        h = self.history
+        h.append((self.seq0 + len(h), self.now, _STARTED, loop.body_id, tok.id, None, None))
+        view = self.view(tok)
+        count = 0
+        try:
+            if loop.collection is not None:
+                items = loop.collection(view)
+                if not isinstance(items, list | tuple):
+                    raise ExpressionError(
+                        f"the multi-instance collection is a {type(items).__name__}, not a list"
+                    )
+                count = len(items)
+            elif loop.cardinality is not None:
+                count = _whole(loop.cardinality(view), "the loop cardinality")
+        except ExpressionError as exc:
+            self.incident(tok, node, "expression", str(exc.at_element(node.id)))
+            return
+        if loop.standard:
+            counters: dict[str, Any] = {"loopCounter": 0}
+        else:
+            counters = {
+                "nrOfInstances": count,
+                "nrOfCompletedInstances": 0,
+                "nrOfActiveInstances": 0,
+            }
+            if loop.output_collection:
+                counters[loop.output_collection] = [None] * count
+        body = ScopeState(self.inst.new_id(), tok.scope, node.id, tok.id, counters)
+        self.inst.scopes[body.id] = body
+        tok.state = TokenState.WAITING
+        if node.boundaries:
+            self.arm_boundaries(tok, node)  # they belong to the activity as a whole
+        if loop.standard:
+            if loop.test_before and not self.loop_goes_on(tok, node, body, leaving=False):
+                return
+            self.start_instance(body, node, 0, None)
+        elif count == 0:
+            self.finish_loop(tok, node, body)
+        elif loop.sequential:
+            self.start_instance(body, node, 0, items[0] if loop.collection else None)
+        else:
+            for i in range(count):
+                self.start_instance(body, node, i, items[i] if loop.collection else None)
+
+    def start_instance(self, body: ScopeState, node: Node, index: int, item: Any) -> None:
+        loop = node.loop
+        assert loop is not None and body.token is not None
+        local: dict[str, Any] = {"loopCounter": index + loop.counter_base}
+        if loop.element_variable:
+            local[loop.element_variable] = item
+        scope = ScopeState(self.inst.new_id(), body.id, node.id, body.token, local)
+        self.inst.scopes[scope.id] = scope
+        if not loop.standard:
+            body.variables["nrOfActiveInstances"] += 1
+        self.schedule(self.new_token(node.id, scope.id))
+
+    def leave_loop(self, tok: Token, node: Node, view: Mapping[str, Any] | None) -> bool:
+        """Handle leaving a looping activity; False when ``tok`` is the body, which leaves
+        like any token (without the scripts and output mappings, which ran per instance)."""
+        scope = self.inst.scopes[tok.scope]
+        if scope.node != node.id:
+            self.leave_body(tok, node)
+            return True
+        # An instance: the element's own completion (scripts, output mappings) first.
+        if node.post_script is not None and not self.apply_script(
+            tok, node, node.post_script, leaving=True
+        ):
+            return True
+        if node.outputs:
+            values = self.evaluate_mappings(
+                tok, node, node.outputs, view if view is not None else self.view(tok), leaving=True
+            )
+            if values is None:
+                return True
+            self.set_variables(tok.scope, values, node.id)
+        if tok.local is not None:
+            del self.inst.scopes[tok.local]
+            tok.local = None
+        self.instance_done(tok, node, scope)
+        return True
+
+    def instance_done(self, tok: Token, node: Node, scope: ScopeState) -> None:
+        loop = node.loop
+        assert loop is not None and scope.parent is not None
+        scopes = self.inst.scopes
+        body = scopes[scope.parent]
+        index = scope.variables["loopCounter"] - loop.counter_base
+        view = self.scope_view(scope.id)
+        if loop.output_element is not None and loop.output_collection:
+            try:
+                body.variables[loop.output_collection][index] = loop.output_element(view)
+            except ExpressionError as exc:
+                self.incident(tok, node, "expression", str(exc.at_element(node.id)), True)
+                return
+        self.record(HistoryKind.ELEMENT_COMPLETED, node.id, tok.id)
+        del self.tokens[tok.id]
+        body_tok = self.tokens[body.token] if body.token is not None else None
+        assert body_tok is not None
+        counters = body.variables
+        if loop.standard:
+            del scopes[scope.id]
+            counters["loopCounter"] = index + 1
+            if self.loop_goes_on(body_tok, node, body, leaving=True):
+                self.start_instance(body, node, index + 1, None)
+            return
+        counters["nrOfCompletedInstances"] += 1
+        counters["nrOfActiveInstances"] -= 1
+        done = counters["nrOfCompletedInstances"] >= counters["nrOfInstances"]
+        if not done and loop.completion is not None:
+            try:
+                done = loop.completion(view)
+            except ExpressionError as exc:
+                # The instance has completed; the body waits in an incident, and a retry asks
+                # the condition again (``leave`` of the body).
+                del scopes[scope.id]
+                self.incident(body_tok, node, "expression", str(exc.at_element(node.id)), True)
+                return
+        del scopes[scope.id]
+        if done:
+            self.complete_loop(body_tok, node, body)
+        elif loop.sequential:
+            self.next_instance(body_tok, node, body)
+
+    def loop_goes_on(self, tok: Token, node: Node, body: ScopeState, *, leaving: bool) -> bool:
+        """Standard loop: whether another round runs; if not, the body leaves."""
+        loop = node.loop
+        assert loop is not None
+        rounds = body.variables["loopCounter"]
+        go_on = loop.maximum is None or rounds < loop.maximum
+        if go_on and loop.condition is not None:
+            try:
+                go_on = loop.condition(self.scope_view(body.id))
+            except ExpressionError as exc:
+                self.incident(tok, node, "expression", str(exc.at_element(node.id)), leaving)
+                return False
+        if not go_on:
+            self.finish_loop(tok, node, body)
+        return go_on
+
+    def finish_loop(self, tok: Token, node: Node, body: ScopeState) -> None:
+        """Every instance is done (or the completion condition held): the body leaves."""
+        loop = node.loop
+        assert loop is not None
+        self.inst.scopes.pop(body.id, None)
+        if loop.output_collection:
+            collected = list(body.variables[loop.output_collection])
+            self.set_variables(tok.scope, {loop.output_collection: collected}, node.id)
+        self.leave_body(tok, node)
+
+    def leave_body(self, tok: Token, node: Node) -> None:
+        loop = node.loop
+        assert loop is not None
+        body = self.loop_body(tok, node)
+        if body is not None:  # a retry after a loop or completion condition failed
+            self.retry_loop(tok, node, body)
+            return
+        if node.boundaries:
+            self.drop_subscriptions(tok.id)
+        flows = node.outgoing if node.unconditional else self.select_flows(tok, node, True)
+        if flows is None:
+            return
+        self.record(HistoryKind.ELEMENT_COMPLETED, loop.body_id, tok.id)
+        if flows:
+            self.take(tok, flows)
+        else:
+            self.consume(tok)
+
+    def loop_body(self, tok: Token, node: Node) -> ScopeState | None:
+        """The body scope of a looping activity's body token, while the loop runs."""
+        for scope in self.inst.scopes.values():
+            if scope.token == tok.id and scope.node == node.id and scope.parent == tok.scope:
+                return scope
+        return None
+
+    def retry_loop(self, tok: Token, node: Node, body: ScopeState) -> None:
+        """Go on with a loop whose body stopped in an incident between two instances."""
+        loop = node.loop
+        assert loop is not None
+        tok.state = TokenState.WAITING
+        counters = body.variables
+        if loop.standard:
+            if self.loop_goes_on(tok, node, body, leaving=True):
+                self.start_instance(body, node, counters["loopCounter"], None)
+            return
+        done = counters["nrOfCompletedInstances"] >= counters["nrOfInstances"]
+        if not done and loop.completion is not None:
+            try:
+                done = loop.completion(self.scope_view(body.id))
+            except ExpressionError as exc:
+                self.incident(tok, node, "expression", str(exc.at_element(node.id)), True)
+                return
+        if done:
+            self.complete_loop(tok, node, body)
+        elif loop.sequential and counters["nrOfActiveInstances"] == 0:
+            self.next_instance(tok, node, body)
+
+    def complete_loop(self, tok: Token, node: Node, body: ScopeState) -> None:
+        scopes = self.inst.scopes
+        for other in [s.id for s in scopes.values() if s.parent == body.id]:
+            self.cancel_scope(other)  # instances still running: 或签, "any one approves"
+        body.variables["nrOfActiveInstances"] = 0
+        self.finish_loop(tok, node, body)
+
+    def next_instance(self, tok: Token, node: Node, body: ScopeState) -> None:
+        """Sequential multi-instance: start the next instance, on the collection as it is now."""
+        loop = node.loop
+        assert loop is not None
+        index = body.variables["nrOfCompletedInstances"]
+        item = None
+        if loop.collection is not None:
+            try:
+                items = loop.collection(self.view(tok))
+                if not isinstance(items, list | tuple) or index >= len(items):
+                    raise ExpressionError(
+                        f"the multi-instance collection no longer has an item {index}"
+                    )
+                item = items[index]
+            except ExpressionError as exc:
+                self.incident(tok, node, "expression", str(exc.at_element(node.id)), True)
+                return
+        self.start_instance(body, node, index, item)
 
     def do_boundary(self, tok: Token, node: Node) -> None:
         self.leave(tok, node)
@@ -820,7 +1263,12 @@ class Run:
             self.run_job(sub)
             return
         node = self.proc.nodes[sub.node]
+        if node.event_start:
+            self.trigger_event_subprocess(sub, node, variables)
+            return
         waiter = self.tokens[sub.token]
+        if waiter.node != node.id and node.behaviour != "boundary":
+            self.pass_event_gateway(waiter, node)
         if sub.kind is SubscriptionKind.TIMER:
             self.record(HistoryKind.TIMER_FIRED, node.id, waiter.id)
         else:
@@ -832,7 +1280,7 @@ class Run:
                 detail=sub.message,
             )
         if node.behaviour != "boundary":
-            del self.inst.subscriptions[sub.id]
+            self.inst.subscriptions.pop(sub.id, None)  # gone already after an event gateway
             if variables:
                 self.set_variables(self.var_scope(waiter), variables, node.id)
             self.leave(waiter, node)
@@ -852,6 +1300,33 @@ class Run:
                 self.set_variables(waiter.scope, variables, node.id)
             self.leave(tok, node)
         self.drain()
+
+    def do_event_gateway(self, tok: Token, node: Node) -> None:
+        """Wait at the gateway for whichever of the events after it comes first."""
+        nodes = self.proc.nodes
+        tok.state = TokenState.WAITING
+        for flow in node.outgoing:
+            event = nodes[flow.target]
+            armed = (
+                self.subscribe_timer(tok, event, tok)
+                if event.timer is not None
+                else self.subscribe_message(tok, event, tok)
+            )
+            if not armed:  # an incident on the token: none of the events may fire meanwhile
+                self.drop_subscriptions(tok.id)
+                return
+
+    def pass_event_gateway(self, tok: Token, event: Node) -> None:
+        """The first event after an event-based gateway happened: the others are withdrawn
+        and the token moves from the gateway to that event."""
+        gateway = self.proc.nodes[tok.node]
+        self.drop_subscriptions(tok.id)
+        self.record(HistoryKind.ELEMENT_COMPLETED, gateway.id, tok.id)
+        flow = next(f for f in gateway.outgoing if f.target == event.id)
+        self.record(HistoryKind.FLOW_TAKEN, flow.id, tok.id)
+        tok.node = event.id
+        tok.via = flow.id
+        self.record(HistoryKind.ELEMENT_STARTED, event.id, tok.id)
 
     def rearm_or_drop(self, sub: Subscription) -> None:
         if sub.kind is SubscriptionKind.TIMER and sub.cycle and sub.due is not None:
@@ -991,6 +1466,8 @@ class Run:
         self.inst.scopes[body.id] = body
         tok.state = TokenState.WAITING
         self.arm_boundaries(tok, node)
+        if node.event_starts:
+            self.arm_event_subprocesses(body.id, node.event_starts)
         assert node.start is not None
         self.schedule(self.new_token(node.start, body.id))
 
@@ -1006,6 +1483,12 @@ class Run:
         """
         self.record(HistoryKind.ERROR_THROWN, node.id, tok.id, detail=code)
         catcher = self.find_catcher(tok, node, "error", code)
+        if catcher is None and self.inst.parent is not None:
+            # A called case: the error ends it and goes on to the call activity that called it.
+            self.terminate()
+            error = (code, message)
+            self.effect(CallEnded(self.inst.parent, self.inst.id, {}, error))
+            return
         if catcher is None:
             self.incident(
                 tok,
@@ -1014,11 +1497,13 @@ class Run:
                 f"BPMN error {code!r} is not caught: {message}".rstrip(": "),
             )
             return
-        activity_tok, boundary = catcher
-        scope = activity_tok.scope
+        activity_tok, boundary, scope = catcher
         if ended and tok is not activity_tok:
             self.record(HistoryKind.ELEMENT_COMPLETED, node.id, tok.id)
             del self.tokens[tok.id]
+        if activity_tok is None:
+            self.start_event_subprocess(scope, boundary, None)
+            return
         self.cancel_token(activity_tok)
         new = self.new_token(boundary.id, scope)
         self.record(HistoryKind.ELEMENT_STARTED, boundary.id, new.id)
@@ -1035,9 +1520,16 @@ class Run:
         self.record(HistoryKind.ESCALATION_THROWN, node.id, tok.id, detail=code)
         catcher = self.find_catcher(tok, node, "escalation", code)
         if catcher is None:
+            if self.inst.parent is not None:  # the call activity that called this case may catch it
+                self.effect(CallEscalated(self.inst.parent, self.inst.id, code))
             return True
-        activity_tok, boundary = catcher
-        scope = activity_tok.scope
+        activity_tok, boundary, scope = catcher
+        if activity_tok is None:
+            if boundary.interrupting and ended:
+                self.record(HistoryKind.ELEMENT_COMPLETED, node.id, tok.id)
+                del self.tokens[tok.id]
+            self.start_event_subprocess(scope, boundary, None)
+            return tok.id in self.tokens
         if boundary.interrupting:
             if ended and tok is not activity_tok:
                 self.record(HistoryKind.ELEMENT_COMPLETED, node.id, tok.id)
@@ -1050,11 +1542,21 @@ class Run:
 
     def find_catcher(
         self, tok: Token, node: Node, kind: str, code: str | None
-    ) -> tuple[Token, Node] | None:
+    ) -> tuple[Token | None, Node, int] | None:
+        """The nearest element catching an error or escalation thrown by ``tok`` at ``node``.
+
+        From the throwing element outwards: its boundary events, then the event subprocesses
+        of the scope it runs in, then the boundary events of the subprocess owning that scope,
+        and so on.  Returns (activity token, boundary event, its scope) for a boundary event,
+        or (None, start event, scope) for the start event of an event subprocess.
+        """
         nodes = self.proc.nodes
         cur_tok, cur_node = tok, node
+        scopes = self.inst.scopes
         while True:
-            if cur_node.boundaries:
+            if cur_node.boundaries and not (
+                cur_node.loop is not None and scopes[cur_tok.scope].node == cur_node.id
+            ):  # an instance of a looping activity: the boundary events are its body's
                 catch_all: Node | None = None
                 for boundary_id in cur_node.boundaries:
                     b = nodes[boundary_id]
@@ -1063,14 +1565,132 @@ class Run:
                     if b.code is None:
                         catch_all = catch_all or b
                     elif b.code == code:
-                        return cur_tok, b
+                        return cur_tok, b, cur_tok.scope
                 if catch_all is not None:
-                    return cur_tok, catch_all
-            scope = self.inst.scopes[cur_tok.scope]
+                    return cur_tok, catch_all, cur_tok.scope
+            scope = scopes[cur_tok.scope]
+            owner = nodes[scope.node] if scope.node is not None else None
+            starts = owner.event_starts if owner is not None else self.proc.event_starts
+            if starts and not cur_node.model.triggered_by_event:
+                start = self.event_catcher(starts, kind, code)
+                if start is not None:
+                    return None, start, scope.id
             if scope.token is None:
                 return None
             cur_tok = self.tokens[scope.token]
             cur_node = nodes[cur_tok.node]
+
+    def event_catcher(self, starts: tuple[str, ...], kind: str, code: str | None) -> Node | None:
+        """Among event subprocess start events, the one catching ``kind``/``code``."""
+        catch_all: Node | None = None
+        for start_id in starts:
+            start = self.proc.nodes[start_id]
+            if start.model.event_kind != kind:
+                continue
+            if start.code is None:
+                catch_all = catch_all or start
+            elif start.code == code:
+                return start
+        return catch_all
+
+    # == event subprocesses ======================================================================
+    def arm_event_subprocesses(self, scope_id: int, starts: tuple[str, ...]) -> None:
+        """A scope began: the message and timer start events of its event subprocesses wait.
+
+        Their subscriptions belong to the token of the subprocess owning the scope, or to the
+        case itself (token 0) for the process's, and go when the scope ends.
+        """
+        scope = self.inst.scopes[scope_id]
+        owner = scope.token if scope.token is not None else 0
+        view = self.scope_view(scope_id)
+        for start_id in starts:
+            start = self.proc.nodes[start_id]
+            sub: Subscription | None = None
+            if start.timer is not None and start.timer_type is not None:
+                value = start.timer(view)
+                calendar = self.env.calendar(start.calendar)
+                due = timers.timer_due(start.timer_type, value, self.now, self.tz, calendar)
+                cycle = None
+                if start.timer_type == "timeCycle" and isinstance(value, str):
+                    cycle = str(timers.parse_cycle(value, self.tz))
+                sub = Subscription(
+                    self.inst.new_id(),
+                    SubscriptionKind.TIMER,
+                    start.id,
+                    owner,
+                    due=due,
+                    cycle=cycle,
+                    armed=self.now if cycle else None,
+                )
+            elif start.message is not None:
+                key = self.inst.business_key
+                if start.correlation_key is not None:
+                    key = _text(start.correlation_key(view))
+                kind = SubscriptionKind.MESSAGE
+                sub = Subscription(self.inst.new_id(), kind, start.id, owner, start.message, key)
+            if sub is not None:
+                self.inst.subscriptions[sub.id] = sub
+
+    def trigger_event_subprocess(
+        self, sub: Subscription, start: Node, variables: Mapping[str, Any] | None
+    ) -> None:
+        """A message or timer started an event subprocess."""
+        scopes = self.inst.scopes
+        if sub.token == 0:
+            scope_id = 0
+        else:
+            scope_id = next(
+                s.id
+                for s in scopes.values()
+                if s.token == sub.token
+                and s.parent is not None
+                and s.node == self.tokens[sub.token].node
+            )
+        if sub.kind is SubscriptionKind.TIMER:
+            self.record(HistoryKind.TIMER_FIRED, start.id, None)
+        else:
+            payload = dict(variables) if variables else None
+            self.record(HistoryKind.MESSAGE_RECEIVED, start.id, None, payload, sub.message)
+        if start.interrupting:
+            self.inst.subscriptions.pop(sub.id, None)
+        else:
+            self.rearm_or_drop(sub)  # a message start waits again; a timer only if it cycles
+        self.start_event_subprocess(scope_id, start, variables)
+        self.drain()
+
+    def start_event_subprocess(
+        self, scope_id: int, start: Node, variables: Mapping[str, Any] | None
+    ) -> None:
+        """Run the event subprocess of ``start`` in ``scope_id``; an interrupting one first
+        cancels everything else running in that scope, and its other event subprocesses."""
+        nodes = self.proc.nodes
+        event_sub = nodes[start.parent] if start.parent is not None else None
+        assert event_sub is not None
+        scopes = self.inst.scopes
+        if start.interrupting:
+            for other in [t for t in self.tokens.values() if t.scope == scope_id]:
+                if other.id in self.tokens:
+                    self.cancel_token(other)
+            owner = scopes[scope_id].token
+            owner_id = owner if owner is not None else 0
+            container = scopes[scope_id].node
+            starts = nodes[container].event_starts if container else self.proc.event_starts
+            subs = self.inst.subscriptions
+            for sub_id in [s.id for s in subs.values() if s.token == owner_id]:
+                if subs[sub_id].node in starts:
+                    del subs[sub_id]
+        holder = self.new_token(event_sub.id, scope_id)
+        holder.state = TokenState.WAITING
+        self.record(HistoryKind.ELEMENT_STARTED, event_sub.id, holder.id)
+        body = ScopeState(self.inst.new_id(), scope_id, event_sub.id, holder.id, {})
+        scopes[body.id] = body
+        if event_sub.event_starts:
+            self.arm_event_subprocesses(body.id, event_sub.event_starts)
+        tok = self.new_token(start.id, body.id)
+        self.record(HistoryKind.ELEMENT_STARTED, start.id, tok.id)
+        if variables:
+            self.set_variables(body.id, variables, start.id)
+        self.leave(tok, start)
 
     def do_end_error(self, tok: Token, node: Node) -> None:
         self.throw_error(tok, node, node.code, ended=True)
@@ -1094,6 +1714,15 @@ def _same(a: Any, b: Any) -> bool:
 def _handler_copy(view: Mapping[str, Any]) -> dict[str, Any]:
     """The variables handed to a Python handler: changing them in place cannot reach the case."""
     return {k: (copy.deepcopy(v) if isinstance(v, list | dict) else v) for k, v in view.items()}
+
+
+def _whole(value: Any, what: str) -> int:
+    """A count from an expression: a whole, non-negative number (FEEL gives Decimal)."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise ExpressionError(f"{what} must be a number, not {type(value).__name__}")
+    if value < 0 or value != int(value):
+        raise ExpressionError(f"{what} must be a whole number of at least 0, not {value}")
+    return int(value)
 
 
 def _text(value: Any) -> str | None:

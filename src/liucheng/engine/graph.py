@@ -13,27 +13,84 @@ event) fails here with an error naming the element, so a bad deployment changes 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
+
+from lxml import etree
 
 from liucheng.bpmn.model import (
     ACTIVITI_NS,
     CAMUNDA_NS,
     FLOWABLE_NS,
+    LIUCHENG_NS,
+    ZEEBE_NS,
     Definitions,
     EventDefinition,
     FlowNode,
     Process,
     Scope,
 )
+from liucheng.bpmn.xml_safety import string_to_element
+from liucheng.calendar import parse_working_duration
 from liucheng.engine import timers
-from liucheng.errors import BpmnValidationError, ExpressionError, ValidationIssue
+from liucheng.errors import BpmnValidationError, ExpressionError, LiuchengError, ValidationIssue
 from liucheng.expr import PYTHON, Evaluator, Script, compile_expression, compile_script
 from liucheng.expr import compile_value as _compile_value
 
 Condition = Callable[[Mapping[str, Any]], bool]
+_CALLER_KEY = re.compile(
+    r"[#$]\{\s*execution\s*\.\s*(processBusinessKey|getProcessBusinessKey\(\s*\))\s*\}"
+)
+_CALL_MAPPING_TAGS = frozenset(
+    f"{{{ns}}}{local}" for ns in (CAMUNDA_NS, FLOWABLE_NS, ACTIVITI_NS) for local in ("in", "out")
+)
+_CALENDAR_ATTR = f"{{{LIUCHENG_NS}}}calendar"
+
+
+@dataclass(slots=True)
+class Loop:
+    """How an activity repeats: multi-instance (sequential or parallel) or a standard loop.
+
+    A token entering the activity becomes its *body*: it waits while instance tokens run the
+    activity itself, each in a scope of its own holding ``loopCounter`` and the element
+    variable (see ``Run.start_loop``).
+    """
+
+    body_id: str  # the element id history gives the whole activity: ``<id>#multiInstanceBody``
+    standard: bool = False  # a standard loop: one instance after another while the condition holds
+    sequential: bool = False
+    cardinality: Evaluator | None = None
+    collection: Evaluator | None = None
+    element_variable: str | None = None
+    output_collection: str | None = None
+    output_element: Evaluator | None = None
+    completion: Condition | None = None  # multi-instance: stop early when true
+    condition: Condition | None = None  # standard loop: go on while true
+    test_before: bool = False
+    maximum: int | None = None
+    counter_base: int = 0  # Zeebe counts loopCounter from 1, Camunda and Flowable from 0
+
+
+@dataclass(slots=True)
+class Call:
+    """What a call activity calls, and which variables go into the called case and back.
+
+    Camunda 7 and Flowable pass only what ``camunda:in``/``camunda:out`` (``flowable:``) name,
+    or everything with ``variables="all"``; Zeebe passes every visible variable in and every
+    variable of the called case out unless told otherwise.  The activity's own input/output
+    mappings (``zeebe:ioMapping``, ``camunda:inputOutput``) apply around that as for any task.
+    """
+
+    process: Evaluator  # the called process id
+    version: int | None = None  # a fixed version; None means the latest
+    all_in: bool = False
+    inputs: tuple[tuple[str, Evaluator], ...] = ()
+    all_out: bool = False
+    outputs: tuple[tuple[str, Evaluator], ...] = ()
+    business_key: Evaluator | None = None  # the called case's business key
+    same_business_key: bool = False  # ``#{execution.processBusinessKey}``: the caller's key
 
 
 @dataclass(slots=True)
@@ -67,6 +124,15 @@ class Node:
     correlation_key: Evaluator | None = None
     timer_type: str | None = None
     timer: Evaluator | None = None
+    # event subprocesses: on a start event inside one, that it starts one; on a subprocess, the
+    # start events of the event subprocesses it contains (CompiledProcess: the process's)
+    event_start: bool = False
+    event_starts: tuple[str, ...] = ()
+    loop: Loop | None = None  # multi-instance or standard loop characteristics
+    call: Call | None = None  # a call activity: what it calls and what passes in and out
+    # the business calendar (by name) that working-time durations of this element's timer or
+    # due date count on; None means the organisation's default (``liucheng:calendar``)
+    calendar: str | None = None
     code: str | None = None  # error / escalation code (None on a catch: catch all)
     interrupting: bool = True
     # tasks
@@ -78,6 +144,7 @@ class Node:
     post_script: Script | None = None  # SpiffWorkflow postScript: runs as it completes
     expression: Evaluator | None = None
     decision: str | None = None
+    decision_mode: str | None = None  # how a DMN result is stored (camunda:mapDecisionResult)
     assignee: Evaluator | None = None
     candidate_groups: Evaluator | None = None
     candidate_users: Evaluator | None = None
@@ -113,6 +180,7 @@ class CompiledProcess:
     message_starts: dict[str, str] = field(default_factory=dict)  # message name -> start event
     content_hash: str = ""
     has_inclusive_joins: bool = False  # lets the executor skip the join check entirely
+    event_starts: tuple[str, ...] = ()  # start events of the process's event subprocesses
 
 
 def _behaviour(node: FlowNode) -> str:
@@ -148,12 +216,21 @@ def _behaviour(node: FlowNode) -> str:
         "exclusiveGateway": "xor",
         "parallelGateway": "and",
         "inclusiveGateway": "or",
+        "eventBasedGateway": "event_gateway",
         "subProcess": "sub",
+        "callActivity": "call",
     }.get(tag, "unsupported")
 
 
 class _Compiler:
-    def __init__(self, definitions: Definitions, process: Process, language: str) -> None:
+    def __init__(
+        self,
+        definitions: Definitions,
+        process: Process,
+        language: str,
+        calendars: Collection[str] | None = None,
+    ) -> None:
+        self.calendars = calendars
         self.definitions = definitions
         self.process = process
         self.language = language
@@ -169,6 +246,29 @@ class _Compiler:
                 source=self.definitions.source,
             )
         )
+
+    # -- business calendars --------------------------------------------------------------------
+    def calendar_of(self, fn: FlowNode, ev: EventDefinition | None) -> str | None:
+        """The calendar named by ``liucheng:calendar`` on the timer definition, the element or
+        the process, the nearest winning; None for the organisation's default."""
+        for attrs in (ev.attrs if ev else {}, fn.attrs, self.process.attrs):
+            name = attrs.get(_CALENDAR_ATTR)
+            if name and name.strip():
+                name = name.strip()
+                if self.calendars is not None and name not in self.calendars:
+                    known = ", ".join(map(repr, self.calendars))
+                    self.issue(f"no business calendar is named {name!r} (there are {known})", fn)
+                return name
+        return None
+
+    def check_working_time(self, text: str | None, fn: FlowNode) -> None:
+        """Refuse at deploy a literal working-time duration that is written wrong (``P3WDX``)."""
+        if text is None or text.startswith("=") or "$" in text or "#{" in text:
+            return
+        try:
+            parse_working_duration(text.strip())
+        except ExpressionError as exc:
+            self.issue(f"bad working-time duration: {exc}", fn)
 
     # -- expressions ---------------------------------------------------------------------------
     def expression(self, text: str, node: FlowNode, language: str | None = None) -> Evaluator:
@@ -197,6 +297,131 @@ class _Compiler:
         evaluate = self.expression(text, node, lang)
         return _truthy(evaluate) if lang == PYTHON else _is_true(evaluate)
 
+    def collection(self, text: str, fn: FlowNode) -> Evaluator:
+        """A multi-instance collection or output element: a variable name, or an expression
+        (``=…``, ``${…}``)."""
+        name = text.strip()
+        if name.isidentifier():
+
+            def variable(variables: Mapping[str, Any]) -> Any:
+                if name not in variables:
+                    raise ExpressionError(f"the variable {name!r} is not set")
+                return variables[name]
+
+            return variable
+        return self.value(name, fn) or _constant(None)
+
+    def compile_loop(self, fn: FlowNode) -> Loop | None:
+        spec = fn.loop
+        assert spec is not None
+        loop = Loop(f"{fn.id}#multiInstanceBody", sequential=spec.is_sequential)
+        if spec.kind == "standard":
+            loop.standard = loop.sequential = True
+            loop.test_before = spec.test_before
+            loop.maximum = spec.loop_maximum
+            if spec.loop_condition is not None and spec.loop_condition.text:
+                cond = spec.loop_condition
+                loop.condition = self.condition(cond.text, _lang(cond.language, fn, self), fn)
+            elif spec.loop_maximum is None:
+                self.issue("a standard loop needs a loop condition or a loopMaximum", fn)
+            return loop
+        loop.counter_base = 1 if spec.zeebe else 0
+        if spec.collection:
+            loop.collection = self.collection(spec.collection, fn)
+        elif spec.cardinality is not None and spec.cardinality.text:
+            text = spec.cardinality.text
+            if text.strip().isdigit():
+                loop.cardinality = _constant(int(text))
+            else:
+                loop.cardinality = self.expression(
+                    text, fn, _lang(spec.cardinality.language, fn, self)
+                )
+        else:
+            self.issue("a multi-instance activity needs a cardinality or a collection", fn)
+        loop.element_variable = spec.element_variable or None
+        loop.output_collection = spec.output_collection or None
+        if spec.output_element:
+            if spec.output_element.isidentifier():
+                loop.output_element = self.collection(spec.output_element, fn)
+            else:
+                loop.output_element = self.value(spec.output_element, fn)
+        elif loop.output_collection and spec.zeebe:
+            self.issue("an output collection needs an output element", fn)
+        done = spec.completion_condition
+        if done is not None and done.text:
+            loop.completion = self.condition(done.text, _lang(done.language, fn, self), fn)
+        return loop
+
+    def compile_call(self, fn: FlowNode) -> Call | None:
+        """Read a call activity in the standard's form (``calledElement``) and the vendors'."""
+        called = fn.attrs.get("calledElement")
+        version: int | None = None
+        call = Call(_constant(None))
+        zeebe = None
+        mappings: list[etree._Element] = []
+        for text in fn.extension_xml:
+            try:
+                el = string_to_element(text)
+            except LiuchengError:  # pragma: no cover - the parser already read it once
+                continue
+            if el.tag == f"{{{ZEEBE_NS}}}calledElement":
+                zeebe = el
+            elif el.tag in _CALL_MAPPING_TAGS:
+                mappings.append(el)
+        if zeebe is not None:
+            called = called or zeebe.get("processId")
+            call.all_in = zeebe.get("propagateAllParentVariables", "true") != "false"
+            call.all_out = zeebe.get("propagateAllChildVariables", "true") != "false"
+        for ns in (CAMUNDA_NS, FLOWABLE_NS, ACTIVITI_NS):
+            binding = fn.attrs.get(f"{{{ns}}}calledElementBinding")
+            fixed = fn.attrs.get(f"{{{ns}}}calledElementVersion")
+            if binding == "version" and fixed is not None:
+                try:
+                    version = int(fixed)
+                except ValueError:
+                    self.issue(f"calledElementVersion must be a whole number, not {fixed!r}", fn)
+            elif binding not in (None, "latest"):
+                self.issue(
+                    f"calledElementBinding {binding!r} is not supported (use latest or version)", fn
+                )
+            if fn.attrs.get(f"{{{ns}}}inheritVariables") == "true":
+                call.all_in = True
+        if not called:
+            self.issue("call activity names no called process (calledElement)", fn)
+            return None
+        call.process = self.value(called, fn) or _constant(None)
+        call.version = version
+        ins: list[tuple[str, Evaluator]] = []
+        outs: list[tuple[str, Evaluator]] = []
+        for el in mappings:
+            is_in = el.tag.endswith("}in")
+            if el.get("variables") == "all":
+                if is_in:
+                    call.all_in = True
+                else:
+                    call.all_out = True
+                continue
+            key = el.get("businessKey")
+            if key is not None and is_in:
+                if _CALLER_KEY.fullmatch(key.strip()):
+                    call.same_business_key = True  # the idiom of every Camunda 7 model
+                else:
+                    call.business_key = self.value(key, fn)
+                continue
+            target = el.get("target") or el.get("source")
+            source = el.get("sourceExpression") or el.get("source")
+            if not target or not source:
+                self.issue("a call activity in/out mapping needs a source and a target", fn)
+                continue
+            evaluate = (
+                self.collection(source, fn)
+                if el.get("sourceExpression") is None
+                else self.value(source, fn) or _constant(None)
+            )
+            (ins if is_in else outs).append((target, evaluate))
+        call.inputs, call.outputs = tuple(ins), tuple(outs)
+        return call
+
     # -- structure -----------------------------------------------------------------------------
     def compile_scope(self, scope: Scope, parent: str | None) -> str | None:
         """Compile the nodes of one scope; return its none start event."""
@@ -214,6 +439,8 @@ class _Compiler:
                 self.nodes[activity].boundaries = tuple(boundary_ids)
         for fn in scope.nodes.values():
             self.link(fn, scope)
+            if fn.tag == "eventBasedGateway":
+                self.check_event_gateway(fn)
         joins = [
             f for f in scope.nodes.values() if f.tag == "inclusiveGateway" and len(f.incoming) > 1
         ]
@@ -232,6 +459,59 @@ class _Compiler:
                         sf.source
                     }
         return start
+
+    def event_starts(self, scope: Scope) -> tuple[str, ...]:
+        """The start events of the event subprocesses directly inside ``scope``."""
+        found = []
+        for fn in scope.nodes.values():
+            if fn.triggered_by_event and fn.body is not None:
+                for inner in fn.body.nodes.values():
+                    if inner.tag == "startEvent" and inner.event_definitions:
+                        node = self.nodes[inner.id]
+                        node.event_start = True
+                        node.interrupting = inner.is_interrupting
+                        found.append(inner.id)
+        return tuple(found)
+
+    def check_event_subprocess(self, fn: FlowNode) -> None:
+        assert fn.body is not None
+        starts = [n for n in fn.body.nodes.values() if n.tag == "startEvent"]
+        if len(starts) != 1 or not starts[0].event_definitions:
+            self.issue("an event subprocess needs exactly one start event with a trigger", fn)
+            return
+        kind = starts[0].event_kind
+        if kind not in ("message", "timer", "error", "escalation"):
+            self.issue(f"event subprocesses started by a {kind} event are not supported yet", fn)
+        if kind == "error" and not starts[0].is_interrupting:
+            self.issue("an error event subprocess is always interrupting", fn)
+        if fn.incoming or fn.outgoing:
+            self.issue("an event subprocess has no incoming or outgoing sequence flows", fn)
+
+    def check_event_gateway(self, fn: FlowNode) -> None:
+        """Each flow out of an event-based gateway must lead to an event it can wait for."""
+        gateway = self.nodes[fn.id]
+        if fn.attrs.get("instantiate") == "true" or fn.attrs.get("eventGatewayType") == "Parallel":
+            self.issue("an event-based gateway that starts cases is not supported yet", fn)
+        if len(gateway.outgoing) < 2:
+            self.issue("an event-based gateway needs at least two outgoing flows", fn)
+        for flow in gateway.outgoing:
+            target = self.nodes.get(flow.target)
+            if flow.condition is not None:
+                self.issue(f"flow '{flow.id}' out of an event-based gateway has a condition", fn)
+            if target is None:
+                continue
+            waits = target.timer is not None or target.message is not None
+            if target.model.tag not in ("intermediateCatchEvent", "receiveTask") or not waits:
+                self.issue(
+                    f"flow '{flow.id}' out of an event-based gateway leads to '{target.id}', "
+                    "which is not a timer or message catch event or a receive task",
+                    fn,
+                )
+            elif len(target.incoming) > 1:
+                self.issue(
+                    f"'{target.id}' after an event-based gateway may have no other incoming flow",
+                    fn,
+                )
 
     def link(self, fn: FlowNode, scope: Scope) -> None:
         node = self.nodes[fn.id]
@@ -260,9 +540,7 @@ class _Compiler:
             kind = f" with a {fn.event_kind} event definition" if fn.event_kind else ""
             self.issue(f"'{fn.tag}'{kind} is not supported yet", fn)
         if fn.loop is not None:
-            self.issue(f"{fn.loop.kind} loop characteristics are not supported yet", fn)
-        if fn.triggered_by_event:
-            self.issue("event subprocesses are not supported yet", fn)
+            node.loop = self.compile_loop(fn)
         props = fn.properties
         node.inputs = tuple(
             (m.target, self.value(m.source, fn) or _constant(None)) for m in fn.inputs
@@ -278,11 +556,16 @@ class _Compiler:
             self.compile_event(node, fn, fn.event_definitions[0])
         if fn.tag == "boundaryEvent":
             node.interrupting = fn.cancel_activity
+            if not fn.cancel_activity and fn.event_kind == "error":
+                self.issue("an error boundary event always interrupts (cancelActivity)", fn)
         if node.behaviour == "user":
             node.assignee = self.value(props.get("assignee"), fn)
             node.candidate_groups = self.value(props.get("candidate_groups"), fn)
             node.candidate_users = self.value(props.get("candidate_users"), fn)
             node.due = self.value(props.get("due_date"), fn)
+            if node.due is not None:
+                node.calendar = self.calendar_of(fn, None)
+                self.check_working_time(props.get("due_date"), fn)
             node.priority = self.value(props.get("priority"), fn)
             node.form_key = props.get("form_key") or None
             node.computed_task = any(
@@ -303,8 +586,11 @@ class _Compiler:
             self.compile_script(node, fn)
         elif node.behaviour == "rule":
             node.decision = props.get("decision_ref") or None
+            node.decision_mode = props.get("map_decision_result") or None
             if node.decision is None:
                 self.issue("business rule task names no decision", fn)
+        elif node.behaviour == "call":
+            node.call = self.compile_call(fn)
         elif node.behaviour in ("receive",):
             self.compile_message(node, fn, fn.message_ref)
         if node.behaviour == "send":
@@ -313,6 +599,9 @@ class _Compiler:
             node.start = self.compile_scope(fn.body, fn.id)
             if node.start is None and not fn.triggered_by_event:
                 self.issue("subprocess has no none start event", fn)
+            node.event_starts = self.event_starts(fn.body)
+            if fn.triggered_by_event:
+                self.check_event_subprocess(fn)
         return node
 
     def compile_async(self, node: Node, fn: FlowNode) -> None:
@@ -404,6 +693,8 @@ class _Compiler:
                 node.timer = self.expression(text, fn, PYTHON)
             else:
                 node.timer = self.value(text, fn)
+                self.check_working_time(text, fn)
+            node.calendar = self.calendar_of(fn, ev)
         elif ev.kind == "message":
             self.compile_message(node, fn, ev.ref)
         elif ev.kind == "error":
@@ -502,10 +793,19 @@ def _truthy(evaluate: Evaluator) -> Condition:
 
 
 def compile_process(
-    definitions: Definitions, process: Process, *, language: str, version: int = 1
+    definitions: Definitions,
+    process: Process,
+    *,
+    language: str,
+    version: int = 1,
+    calendars: Collection[str] | None = None,
 ) -> CompiledProcess:
-    """Compile one process of a parsed file; raise BpmnValidationError listing every problem."""
-    compiler = _Compiler(definitions, process, language)
+    """Compile one process of a parsed file; raise BpmnValidationError listing every problem.
+
+    ``calendars`` are the names of the organisation's business calendars: a timer or due date
+    naming another is refused here, at deploy, rather than when a case reaches it.
+    """
+    compiler = _Compiler(definitions, process, language, calendars)
     start = compiler.compile_scope(process.body, None)
     compiled = CompiledProcess(
         process.id, process.name, version, definitions, process, language, compiler.nodes, start
@@ -522,6 +822,7 @@ def compile_process(
         else:
             compiler.issue(f"start events with a {fn.event_kind} trigger are not supported yet", fn)
     compiled.timer_starts = tuple(timer_starts)
+    compiled.event_starts = compiler.event_starts(process.body)
     compiled.has_inclusive_joins = any(
         n.behaviour == "or" and len(n.incoming) > 1 for n in compiler.nodes.values()
     )

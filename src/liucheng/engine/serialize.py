@@ -17,6 +17,7 @@ from typing import Any
 from liucheng.engine.codec import loads as decode_json
 from liucheng.engine.codec import to_jsonable
 from liucheng.engine.state import (
+    Changes,
     ExternalTask,
     HistoryKind,
     Incident,
@@ -173,7 +174,7 @@ def instance_to_dict(inst: Instance, *, include_history: bool = True) -> dict[st
                 kind,
                 element,
                 token,
-                to_jsonable(variables) if variables is not None else None,
+                to_jsonable(dict(variables)) if variables is not None else None,
                 detail,
             ]
             for seq, time, kind, element, token, variables, detail in (
@@ -182,6 +183,8 @@ def instance_to_dict(inst: Instance, *, include_history: bool = True) -> dict[st
         ],
         "history_base": inst.history_base + (0 if include_history else len(inst.history)),
     }
+    if inst.parent is not None:  # only cases started by a call activity have a parent
+        data["parent"] = [inst.parent, inst.parent_token]
     data["times"] = times.values
     return data
 
@@ -213,6 +216,11 @@ def instance_from_dict(data: dict[str, Any]) -> Instance:
         next_id=data["next_id"],
         history_base=data.get("history_base", 0),
     )
+    parent = data.get("parent")
+    if parent is not None:
+        if not (isinstance(parent, list) and len(parent) == 2 and isinstance(parent[0], str)):
+            raise ValueError(f"parent must be [case id, token], not {parent!r}")
+        inst.parent, inst.parent_token = parent[0], parent[1]
     for tid, node, scope, state, via, local in data["tokens"]:
         inst.tokens[tid] = Token(tid, node, scope, TokenState(state), via, local)
     for sid, parent, node, token, variables in data["scopes"]:
@@ -278,12 +286,21 @@ def instance_from_dict(data: dict[str, Any]) -> Instance:
             text,
             element,
             token,
-            variables,
+            _changes(variables),
             detail,
         )
         history.append(event)
     _check_references(inst)
     return inst
+
+
+def _changes(variables: Any) -> Changes | None:
+    """A stored event's changed variables (a JSON object) as the pairs the engine records."""
+    if variables is None:
+        return None
+    if type(variables) is not dict:
+        raise ValueError(f"history variables must be an object, not {type(variables).__name__}")
+    return tuple(variables.items())
 
 
 def _check_references(inst: Instance) -> None:
@@ -306,7 +323,8 @@ def _check_references(inst: Instance) -> None:
     for owner, token in (
         *((f"task {t.id}", t.token) for t in inst.tasks.values()),
         *((f"external task {t.id}", t.token) for t in inst.externals.values()),
-        *((f"subscription {s.id}", s.token) for s in inst.subscriptions.values()),
+        # token 0: the case itself, for the start events of its event subprocesses
+        *((f"subscription {s.id}", s.token) for s in inst.subscriptions.values() if s.token),
         *((f"incident {i.id}", i.token) for i in inst.incidents.values()),
     ):
         if token not in inst.tokens:

@@ -42,6 +42,8 @@ class HistoryKind(enum.StrEnum):
     EXTERNAL_TASK_FAILED = "external_task_failed"
     JOB_CREATED = "job_created"
     JOB_FAILED = "job_failed"
+    DECISION_EVALUATED = "decision_evaluated"  # detail: the decision and the rules that matched
+    CALLED = "called"  # a call activity started a case; detail: the called case's id
 
 
 class InstanceState(enum.StrEnum):
@@ -125,6 +127,7 @@ class SubscriptionKind(enum.StrEnum):
     MESSAGE = "message"
     TIMER = "timer"
     JOB = "job"  # an asynchronous continuation: the engine goes on in a later transaction
+    CALL = "call"  # a call activity waits for the case it called (``message``: that case's id)
 
 
 @dataclass(slots=True)
@@ -182,13 +185,17 @@ class HistoryEvent(NamedTuple):
         return f"<{' '.join(bits)}>"
 
 
-RawEvent = tuple[int, datetime, str, str | None, int | None, dict[str, Any] | None, str | None]
+Changes = tuple[tuple[str, Any], ...]
+"""The variables an event changed, as ``(name, value)`` pairs: see ``Instance.history``."""
+
+RawEvent = tuple[int, datetime, str, str | None, int | None, Changes | None, str | None]
 _KIND_OF = {k.value: k for k in HistoryKind}
 
 
 def event_of(raw: RawEvent) -> HistoryEvent:
     """The typed view of one stored history event."""
-    seq, time, kind, element, token, variables, detail = raw
+    seq, time, kind, element, token, changes, detail = raw
+    variables = dict(changes) if changes is not None else None
     return HistoryEvent(seq, time, _KIND_OF[kind], element, token, variables, detail)
 
 
@@ -207,10 +214,12 @@ class Instance:
     externals: dict[str, ExternalTask] = field(default_factory=dict)
     subscriptions: dict[int, Subscription] = field(default_factory=dict)
     incidents: dict[int, Incident] = field(default_factory=dict)
-    # Stored as plain tuples ``(seq, time, kind text, element, token, variables, detail)``: the
-    # garbage collector stops tracking a plain tuple of plain values, so finished cases kept in
-    # memory cost it nothing (named tuples and enum members would stay tracked forever, and a
-    # full collection would walk every event of every case).  ``events`` gives the typed view.
+    # Stored as plain tuples ``(seq, time, kind text, element, token, changes, detail)``, the
+    # changed variables as a tuple of ``(name, value)`` pairs: the garbage collector stops
+    # tracking a tuple that holds only plain values, so finished cases kept in memory cost it
+    # nothing.  A named tuple, an enum member or a dict inside would keep the event tracked
+    # forever, and every full collection would walk every event of every case (measured: 15-40 %
+    # of the time of a long in-memory run).  ``events`` gives the typed view.
     history: list[RawEvent] = field(default_factory=list)
     next_id: int = 1
     # Kept by stores, not by the engine: the revision the case was loaded at (optimistic
@@ -218,6 +227,9 @@ class Instance:
     # store keeps events as rows and loads a case without them; sequence numbers go on from it).
     rev: int = 0
     history_base: int = 0
+    # A case started by a call activity: the calling case, and the token waiting there.
+    parent: str | None = None
+    parent_token: int | None = None
 
     def new_id(self) -> int:
         n = self.next_id

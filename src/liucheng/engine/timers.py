@@ -60,6 +60,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from liucheng.calendar import BusinessCalendar, WorkingDuration, parse_working_duration
 from liucheng.errors import ExpressionError
 from liucheng.expr.feel.values import YearsMonthsDuration
 
@@ -744,7 +745,13 @@ def parse_timer(timer_type: str, text: str, tz: tzinfo) -> datetime | Duration |
     raise ValueError(f"unknown timer type {timer_type!r}; expected one of {TIMER_TYPES}")
 
 
-def timer_due(timer_type: str, value: object, armed_at: datetime, tz: tzinfo) -> datetime:
+def timer_due(
+    timer_type: str,
+    value: object,
+    armed_at: datetime,
+    tz: tzinfo,
+    calendar: BusinessCalendar | None = None,
+) -> datetime:
     """When a timer armed at ``armed_at`` first fires; the engine's single entry point.
 
     ``value`` is what the timer's expression evaluated to: ISO text; a ``datetime`` or ``date``
@@ -755,6 +762,9 @@ def timer_due(timer_type: str, value: object, armed_at: datetime, tz: tzinfo) ->
 
     A cycle with nothing left to fire when it is armed (its repetitions or its end date are
     already past) raises :class:`ExpressionError`; call :meth:`Cycle.first_due` to get None instead.
+
+    A duration in working time (``P3WD``, ``PT1WH``, a :class:`WorkingDuration`) counts on
+    ``calendar``, the business calendar the timer names (or the organisation's default).
     """
     _require_aware(armed_at, "armed_at")
     local = armed_at.astimezone(tz)
@@ -771,6 +781,13 @@ def timer_due(timer_type: str, value: object, armed_at: datetime, tz: tzinfo) ->
             f"a timeDate must be a date-time, not a value of type {type(value).__name__!r}"
         )
     if timer_type == "timeDuration":
+        working = parse_working_duration(value) if isinstance(value, str) else value
+        if isinstance(working, WorkingDuration):
+            if calendar is None:
+                raise ExpressionError(
+                    "a duration in working time needs a business calendar", text=str(value)
+                )
+            return calendar.add(local, working).astimezone(tz)
         if isinstance(value, str):
             return parse_duration(value).add_to(local)
         if isinstance(value, Duration):

@@ -19,6 +19,15 @@
   is the server's default, READ COMMITTED — the revision check in ``SqlStore.save`` is what
   keeps concurrent writers apart (see ``sql_store``).
 
+  A pooled connection can die while it waits in the pool (the server restarted, a failover, a
+  firewall dropping idle connections).  SQLAlchemy's ``pool_pre_ping`` finds out by sending a
+  ``SELECT 1`` on *every* checkout — a round trip more for every engine step, and a step is
+  only three or four.  Instead a connection is pinged when it has been idle in the pool for
+  more than ``PING_AFTER_IDLE`` seconds (``_ping_if_idle``); one that answers wrongly is
+  replaced by a fresh one before anyone uses it.  A connection in steady use is not pinged:
+  if the server goes away under it, the statement in flight fails (as it would with pre-ping)
+  and the pool drops the connection.
+
 ``upgrade`` runs the Alembic migrations shipped inside the package, so an installed Liucheng
 needs no ``alembic.ini`` or working directory to create or update its database.
 """
@@ -26,6 +35,7 @@ needs no ``alembic.ini`` or working directory to create or update its database.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +43,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import StaticPool
 
 URL_VARIABLE = "LIUCHENG_DATABASE_URL"
@@ -41,6 +52,9 @@ BUSY_TIMEOUT_MS = 10_000
 MIGRATIONS = Path(__file__).parent / "migrations"
 # A Connection execution option: begin SQLite transactions with BEGIN IMMEDIATE.
 WRITE_OPTION = "liucheng_write"
+# Seconds a pooled PostgreSQL connection may sit idle before it is pinged on checkout.
+PING_AFTER_IDLE = 1.0
+_IDLE_SINCE = "liucheng_idle_since"
 
 
 def default_url() -> str:
@@ -55,7 +69,11 @@ def connect(url: str | None = None, **engine_options: Any) -> Engine:
     if backend in ("postgresql", "postgres") and parsed.get_driver_name() in ("", "psycopg2"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if backend != "sqlite":
-        return create_engine(parsed, pool_pre_ping=True, **engine_options)
+        engine = create_engine(parsed, **engine_options)
+        event.listen(engine, "connect", _note_idle)
+        event.listen(engine, "checkin", _note_idle)
+        event.listen(engine, "checkout", _ping_if_idle)
+        return engine
     if parsed.database in (None, "", ":memory:"):
         # One shared connection, or every connection would see its own empty database.
         engine_options.setdefault("poolclass", StaticPool)
@@ -64,6 +82,31 @@ def connect(url: str | None = None, **engine_options: Any) -> Engine:
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def _note_idle(_dbapi_connection: Any, record: Any) -> None:
+    record.info[_IDLE_SINCE] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Before a connection that sat in the pool a while is handed out: is the server there?
+
+    Raising ``DisconnectionError`` makes the pool discard this connection and check out
+    another (a new one if need be), so the caller never sees the dead one.
+    """
+    if time.monotonic() - record.info.get(_IDLE_SINCE, 0.0) < PING_AFTER_IDLE:
+        return
+    try:
+        if dbapi_connection.closed or dbapi_connection.broken:
+            raise ConnectionError("connection closed")
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True  # one round trip, no transaction left behind
+        try:
+            dbapi_connection.execute("SELECT 1")
+        finally:
+            dbapi_connection.autocommit = autocommit
+    except Exception as exc:
+        raise DisconnectionError(f"the pooled connection is gone: {exc}") from exc
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -80,6 +123,8 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Connection) -> None:
+    if conn.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+        return  # ``SqlStore`` began it on the DB-API connection (``_Transaction.core``)
     immediate = conn.get_execution_options().get(WRITE_OPTION, False)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 

@@ -4,7 +4,7 @@ A case is one row of ``instances``: its state as JSON without history (``data``)
 revision ``rev``.  Every ``save`` rewrites that row and, in the same transaction, the rows that
 make the case findable — open tasks and their candidates, subscriptions, process variables — and
 appends its new history events.  Nothing else is ever read to resume a case: the index rows are
-derived data, rewritten whole on every save (a handful of ``executemany`` statements).
+derived data, and ``save`` writes only those that changed since the case was loaded.
 
 The contract with the caller about ``Instance.rev``, ``history`` and ``history_base``
 ------------------------------------------------------------------------------------
@@ -30,7 +30,10 @@ in which another transaction commits between the two statements; with the test i
 UPDATE, the database checks and writes under the row's write lock, as one step.  Zero rows
 changed means someone else saved since our ``load``: ``ConflictError``, raised before anything
 else of this save is written, and the caller's transaction rolls back.  Every other write of
-``save`` comes after the UPDATE, so a losing writer never touches the index rows.
+``save`` comes after the UPDATE, so a losing writer never touches the index rows.  (On SQLite,
+and on PostgreSQL for a case this store did not load, the store waits for the UPDATE's row
+count before it sends anything more; on PostgreSQL a save is otherwise one statement whose
+other parts run only if the UPDATE changed the row — see ``_PG_WRITE``.)
 
 What happens when two transactions race
 --------------------------------------
@@ -72,30 +75,88 @@ Outside a transaction (the scan of ``run_due_jobs``, ``next_due``) the read take
 
 Transactions and threads
 ------------------------
-``transaction()`` opens one connection and one database transaction for the outermost ``with``
-in the current thread; a nested ``with`` (and every method called inside) joins it.  The open
-connection is kept in a ``threading.local``, so threads sharing one ``SqlStore`` each get their
-own transaction.  A method called outside any ``transaction()`` runs in a short transaction of
-its own.  Do not share one transaction between asyncio tasks of one thread.
+``transaction()`` takes one pooled connection and opens one database transaction for the
+outermost ``with`` in the current thread; a nested ``with`` (and every method called inside)
+joins it, and ``savepoint()`` inside it marks work that is undone alone if it raises.  The open
+transaction is kept in a ``threading.local``, so threads sharing one ``SqlStore`` each get
+their own.  A write outside any ``transaction()`` runs in a transaction of its own; a read
+outside one is a single statement, which both databases run as a transaction by itself (no
+``BEGIN``/``COMMIT`` round trips).  Do not share one transaction between asyncio tasks of one
+thread.
+
+The hot path: SQL on the driver's connection
+--------------------------------------------
+An engine step is a handful of statements (``load``, the revision-checked UPDATE, the changed
+index rows, the history, the commit), and running each through SQLAlchemy Core cost about
+0.25 ms of Python (building the statement, its cache key, the compiled context, the type
+processors) — more than SQLite takes to run it, and most of a step.  So the statements of
+``load``, ``load_for_task``, ``insert``, ``save``, ``tasks`` and the other per-step queries are
+plain SQL text (``_Sql``), run on the DB-API connection of the pooled connection, with the two
+column types that need it converted by hand exactly as ``types.UtcDateTime`` and
+``types.ExactNumber`` do (``_sqlite_time``, ``_to_utc``, …).  SQLAlchemy Core still defines the
+schema and runs the migrations and the rarely used statements (deployments, start timers,
+buffered messages, external tasks, listing cases, history); inside a transaction those run on
+the same connection (``_Transaction.core``).
+
+Round trips on PostgreSQL
+-------------------------
+On PostgreSQL every statement is a round trip to the server and about 40 µs of psycopg's
+Python, and both were most of a step.  So:
+
+* The transaction's statements are sent in psycopg's *pipeline mode*: the store queues them and
+  waits only when it needs an answer — a row it reads, or a row count.  ``BEGIN`` and
+  ``COMMIT`` are sent by the store itself (the connection is in autocommit mode while the store
+  holds it, so psycopg adds no ``BEGIN`` of its own), ``BEGIN`` queued in front of the step's
+  first statement and ``COMMIT`` behind its last.
+* ``save`` and ``insert`` are one statement (``_PG_WRITE``): the case row, and every index row
+  and history event in one JSON parameter that the server unpacks.
+
+A task completion is then four statements and three round trips — ``BEGIN`` + the load; the
+save; ``COMMIT`` — instead of a dozen of each, and still one transaction with one commit.
+Because queued statements are checked only when the server answers, an error in one is raised
+by the next statement that waits — at the latest the commit — and the whole transaction rolls
+back as before; leaving a ``savepoint()`` waits for its statements, so a failure is always
+undone with the savepoint it belongs to.  SQLite runs in the process: each statement runs when
+it is sent.
+
+Finding tasks by a variable's value
+-----------------------------------
+``tasks(TaskQuery(variables=…))`` filters tasks by the case's process variables through the
+``variables`` table's typed index.  Two plans answer it, and which one is fast depends on how
+many open tasks share the value:
+
+* few (a plate number, one case in a thousand): start from the variable's index, reach each
+  case's tasks by ``tasks.instance_id``, sort the few matches — ``instance_id IN (…)``;
+* many (``applicant_type = 'external'``, a third of all cases), with a page ``limit``: the first
+  plan would fetch and sort hundreds of thousands of tasks to return fifty.  Instead walk the
+  tasks oldest first on the index ``tasks (created, instance_id, position)`` (migration 0004)
+  and test the variable for each task (a correlated ``EXISTS`` on the variables' primary key),
+  stopping after a page.
+
+So with a ``limit`` the store first counts, for each variable filter, the open tasks it matches
+— up to ``_COMMON_PER_PAGE`` × ``limit``, on the indexes of the first plan, so the count costs
+at most what the first plan would.  A value that reaches that count is *common*: a walk in page
+order meets a match at least every ``tasks / count`` tasks, so it finds a page after a bounded
+number of steps.  Rare values drive the query; common ones filter it.  Without a ``limit``
+every match is returned anyway and the first plan is used.  Both plans return the same rows.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     Connection,
     Engine,
-    and_,
     delete,
-    exists,
     func,
     insert,
     or_,
@@ -103,12 +164,12 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.exc import IntegrityError
 
 from liucheng.engine.codec import dumps as encode_value
 from liucheng.engine.codec import loads as decode_value
 from liucheng.engine.serialize import instance_from_json, instance_to_dict
 from liucheng.engine.state import (
+    Changes,
     Instance,
     InstanceState,
     RawEvent,
@@ -124,10 +185,7 @@ from liucheng.store import BufferedMessage, DeploymentRecord, StartTimer, TaskQu
 
 _I = schema.instances
 _T = schema.tasks
-_C = schema.task_candidates
-_S = schema.subscriptions
 _H = schema.history
-_V = schema.variables
 _D = schema.deployments
 _ST = schema.start_timers
 _MB = schema.message_buffer
@@ -135,7 +193,8 @@ _X = schema.external_tasks
 
 _ACTIVE = InstanceState.ACTIVE.value
 _TIMER = SubscriptionKind.TIMER.value
-_DUE_KINDS = (_TIMER, SubscriptionKind.JOB.value)  # timers and jobs: what due_timers hands out
+_JOB = SubscriptionKind.JOB.value
+_DUE_KINDS = (_TIMER, _JOB)  # timers and jobs: what due_timers hands out
 _MESSAGE = SubscriptionKind.MESSAGE.value
 _START_TIMER_COLUMNS = (
     _ST.c.process_id,
@@ -147,8 +206,258 @@ _START_TIMER_COLUMNS = (
 )
 _PAGE = 200  # cases read per query by ``instances``
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+# A variable value matched by this many open tasks per task asked for is common (see "Finding
+# tasks by a variable's value"): a walk in page order then tests at most about
+# ``tasks / _COMMON_PER_PAGE`` tasks for a page.
+_COMMON_PER_PAGE = 40
+_DEADLOCK = "40P01"  # PostgreSQL's SQLSTATE for a transaction cancelled to break a deadlock
+
+Trace = Callable[[str, str], None]
+"""``SqlStore.trace``: called with ("statement", sql) for every statement the store sends on the
+driver's connection (an ``executemany`` once) and with ("wait", "") every time it waits for
+the PostgreSQL server's answer (a round trip).  For benchmarks and tests; None in production."""
 
 
+# == the hot statements, per driver ===============================================================
+class _Sql:
+    """The store's own SQL text for one driver: sqlite3 takes ``?`` placeholders, psycopg ``%s``.
+
+    Written once per driver, so psycopg sees the same text for the same statement and prepares
+    it on the server after a few uses (``prepare_threshold``).
+    """
+
+    def __init__(self, pg: bool) -> None:
+        self.pg = pg
+        self.load = self.q("SELECT rev, data FROM instances WHERE id = ?")
+        self.load_for_task = self.q(
+            "SELECT i.rev, i.data FROM tasks t JOIN instances i ON i.id = t.instance_id"
+            " WHERE t.id = ?"
+        )
+        self.instance_of_task = self.q("SELECT instance_id FROM tasks WHERE id = ?")
+        # ON CONFLICT DO NOTHING instead of a savepoint around a failing INSERT: the row count
+        # says whether the row went in, and a refusal leaves the transaction usable (on
+        # PostgreSQL a failed statement otherwise aborts the whole transaction).
+        self.insert_instance = self.q(
+            "INSERT INTO instances"
+            " (id, process_id, version, business_key, state, started, ended, rev, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?) ON CONFLICT DO NOTHING"
+        )
+        # Two forms: a step never changes the case's version or business key, and setting an
+        # indexed column (even to its value) makes SQLite rewrite that index's entry — a page
+        # more for every commit.  The full form is for a case this store did not load.
+        self.update_instance = self.q(
+            "UPDATE instances SET state = ?, ended = ?, data = ?, rev = rev + 1"
+            " WHERE id = ? AND rev = ?"
+        )
+        self.update_instance_key = self.q(
+            "UPDATE instances SET state = ?, ended = ?, data = ?, rev = rev + 1,"
+            " version = ?, business_key = ? WHERE id = ? AND rev = ?"
+        )
+        self.insert_task = self.q(
+            "INSERT INTO tasks (id, instance_id, token, position, node, name, assignee,"
+            " form_key, due, priority, process_id, business_key, created)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        )
+        self.insert_candidate = self.q(
+            "INSERT INTO task_candidates (task_id, kind, position, name) VALUES (?, ?, ?, ?)"
+        )
+        # The task's candidate rows go with it (ON DELETE CASCADE; SQLite's foreign keys are
+        # on, see ``database``).
+        self.delete_task = self.q("DELETE FROM tasks WHERE id = ?")
+        self.delete_tasks_of = self.q("DELETE FROM tasks WHERE instance_id = ?")
+        self.upsert_subscription = self.q(
+            "INSERT INTO subscriptions (instance_id, sub_id, kind, message, key, due)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (instance_id, sub_id) DO UPDATE SET"
+            " kind = excluded.kind, message = excluded.message, key = excluded.key,"
+            " due = excluded.due"
+        )
+        self.delete_subscription = self.q(
+            "DELETE FROM subscriptions WHERE instance_id = ? AND sub_id = ?"
+        )
+        self.delete_subscriptions_of = self.q("DELETE FROM subscriptions WHERE instance_id = ?")
+        self.upsert_variable = self.q(
+            "INSERT INTO variables"
+            " (instance_id, scope, name, text_value, number_value, bool_value, json)"
+            " VALUES (?, 0, ?, ?, ?, ?, ?) ON CONFLICT (instance_id, scope, name) DO UPDATE SET"
+            " text_value = excluded.text_value, number_value = excluded.number_value,"
+            " bool_value = excluded.bool_value, json = excluded.json"
+        )
+        self.delete_variable = self.q(
+            "DELETE FROM variables WHERE instance_id = ? AND scope = 0 AND name = ?"
+        )
+        self.delete_variables_of = self.q("DELETE FROM variables WHERE instance_id = ?")
+        self.insert_event = self.q(
+            "INSERT INTO history (instance_id, seq, time, kind, element, token, variables, detail)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        )
+        self.events_stored = self.q("SELECT max(seq) FROM history WHERE instance_id = ?")
+        self.key_in_use = self.q(
+            "SELECT 1 FROM instances WHERE process_id = ? AND business_key = ? LIMIT 1"
+        )
+        self.message_waiters = self.q(
+            "SELECT s.instance_id, s.sub_id FROM subscriptions s"
+            " JOIN instances i ON i.id = s.instance_id"
+            " WHERE s.kind = ? AND s.message = ? AND i.state = ?"
+            " ORDER BY i.started, i.id, s.sub_id"
+        )
+        self.message_waiters_by_key = self.q(
+            "SELECT s.instance_id, s.sub_id FROM subscriptions s"
+            " JOIN instances i ON i.id = s.instance_id"
+            " WHERE s.kind = ? AND s.message = ? AND s.key = ? AND i.state = ?"
+            " ORDER BY i.started, i.id, s.sub_id"
+        )
+        self.due_timers = self.q(
+            "SELECT s.due, s.instance_id, s.sub_id FROM subscriptions s"
+            " JOIN instances i ON i.id = s.instance_id"
+            " WHERE s.kind IN (?, ?) AND s.due <= ? AND i.state = ?"
+            " ORDER BY s.due, s.instance_id, s.sub_id"
+        )
+        self.has_buffered = self.q("SELECT 1 FROM message_buffer LIMIT 1")
+
+    def q(self, text: str) -> str:
+        return text.replace("?", "%s") if self.pg else text
+
+
+_SQL = {False: _Sql(pg=False), True: _Sql(pg=True)}
+
+# PostgreSQL: a whole ``save`` (or ``insert``) as one statement.  Each statement costs psycopg
+# about 40 µs of Python and the server a parse and an execution, and a step wrote six to ten of
+# them; here the case row is written first (``u``: the revision-checked UPDATE, or the INSERT …
+# ON CONFLICT DO NOTHING) and every index row and event comes in one JSON parameter, unpacked by
+# the server.  Every other part runs only ``WHERE EXISTS (SELECT 1 FROM u)``: when the revision
+# check fails (or the case exists) nothing at all is written, and the statement's answer — the
+# rows ``u`` changed — is the same row count the separate UPDATE gave.  Reading ``u`` makes the
+# server run the UPDATE (and take, or wait for, the case row's lock) before any index row is
+# written, so the lock order of the module docstring holds.  A task's candidate rows may refer
+# to a task inserted by the same statement: foreign keys are checked at the statement's end.
+_PG_WRITE = """WITH j AS (SELECT %s::json AS d), u AS ({head}),
+gone_tasks AS (DELETE FROM tasks WHERE id IN (SELECT json_array_elements_text(d->'gone_tasks')
+    FROM j) AND EXISTS (SELECT 1 FROM u)),
+gone_subs AS (DELETE FROM subscriptions s USING u WHERE s.instance_id = u.id
+    AND s.sub_id IN (SELECT json_array_elements_text(d->'gone_subs')::int FROM j)),
+gone_vars AS (DELETE FROM variables v USING u WHERE v.instance_id = u.id AND v.scope = 0
+    AND v.name IN (SELECT json_array_elements_text(d->'gone_vars') FROM j)),
+new_tasks AS (INSERT INTO tasks (id, instance_id, token, position, node, name, assignee,
+    form_key, due, priority, process_id, business_key, created)
+    SELECT r.id, r.instance_id, r.token, r.position, r.node, r.name, r.assignee, r.form_key,
+    r.due, r.priority, r.process_id, r.business_key, r.created
+    FROM j, json_populate_recordset(NULL::tasks, d->'tasks') r WHERE EXISTS (SELECT 1 FROM u)),
+new_candidates AS (INSERT INTO task_candidates (task_id, kind, position, name)
+    SELECT r.task_id, r.kind, r.position, r.name
+    FROM j, json_populate_recordset(NULL::task_candidates, d->'candidates') r
+    WHERE EXISTS (SELECT 1 FROM u)),
+subs AS (INSERT INTO subscriptions (instance_id, sub_id, kind, message, key, due)
+    SELECT r.instance_id, r.sub_id, r.kind, r.message, r.key, r.due
+    FROM j, json_populate_recordset(NULL::subscriptions, d->'subs') r
+    WHERE EXISTS (SELECT 1 FROM u)
+    ON CONFLICT (instance_id, sub_id) DO UPDATE SET kind = excluded.kind,
+    message = excluded.message, key = excluded.key, due = excluded.due),
+vars AS (INSERT INTO variables (instance_id, scope, name, text_value, number_value, bool_value,
+    json)
+    SELECT r.instance_id, 0, r.name, r.text_value, r.number_value, r.bool_value, r.json
+    FROM j, json_populate_recordset(NULL::variables, d->'vars') r
+    WHERE EXISTS (SELECT 1 FROM u)
+    ON CONFLICT (instance_id, scope, name) DO UPDATE SET text_value = excluded.text_value,
+    number_value = excluded.number_value, bool_value = excluded.bool_value,
+    json = excluded.json),
+events AS (INSERT INTO history (instance_id, seq, time, kind, element, token, variables, detail)
+    SELECT r.instance_id, r.seq, r.time, r.kind, r.element, r.token, r.variables, r.detail
+    FROM j, json_populate_recordset(NULL::history, d->'history') r
+    WHERE EXISTS (SELECT 1 FROM u))
+SELECT count(*) FROM u"""
+_PG_SAVE = _PG_WRITE.format(
+    head="UPDATE instances SET state = %s, ended = %s, data = %s, rev = rev + 1"
+    " WHERE id = %s AND rev = %s RETURNING id"
+)
+_PG_INSERT = _PG_WRITE.format(
+    head="INSERT INTO instances"
+    " (id, process_id, version, business_key, state, started, ended, rev, data)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, 0, %s) ON CONFLICT DO NOTHING RETURNING id"
+)
+_COLUMNS = {
+    "tasks": (
+        "id",
+        "instance_id",
+        "token",
+        "position",
+        "node",
+        "name",
+        "assignee",
+        "form_key",
+        "due",
+        "priority",
+        "process_id",
+        "business_key",
+        "created",
+    ),
+    "candidates": ("task_id", "kind", "position", "name"),
+    "subs": ("instance_id", "sub_id", "kind", "message", "key", "due"),
+    "vars": ("instance_id", "name", "text_value", "number_value", "bool_value", "json"),
+    "history": ("instance_id", "seq", "time", "kind", "element", "token", "variables", "detail"),
+}
+
+
+# Times and numbers in the rows are text already (``_pg_time``, ``_pg_number``).
+_ROWS_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+# == values the driver cannot take or give as they are ============================================
+def _sqlite_time(value: datetime | None) -> str | None:
+    """``UtcDateTime`` on SQLite: UTC as fixed-width text, exactly the text SQLAlchemy writes
+    (``2026-03-02 01:00:00.000000``), so rows written here and by Core compare and sort alike."""
+    if value is None:
+        return None
+    if value.utcoffset() is None:
+        raise ValueError(f"a stored time must carry a time zone: {value!r}")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _pg_time(value: datetime | None) -> str | None:
+    """``UtcDateTime`` on PostgreSQL: ISO text with its offset, which ``timestamptz`` reads as
+    the same instant.  Text rather than a ``datetime``: it goes as it is into the JSON of
+    ``_PG_WRITE``, and psycopg sends a ``str`` untyped, so the server reads it as the column's
+    type."""
+    if value is None:
+        return None
+    if value.utcoffset() is None:
+        raise ValueError(f"a stored time must carry a time zone: {value!r}")
+    return value.isoformat()
+
+
+def _from_sqlite_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value).replace(tzinfo=UTC) if value is not None else None
+
+
+def _to_utc(value: datetime | None) -> datetime | None:
+    """A ``timestamptz`` comes back in the session's time zone; the runtime hands out UTC."""
+    return value.astimezone(UTC) if value is not None else None
+
+
+def _sqlite_number(value: Decimal | None) -> str | None:
+    """``ExactNumber`` on SQLite: text, which the column's NUMERIC affinity turns into a number."""
+    return str(value) if value is not None else None
+
+
+def _pg_number(value: Decimal | None) -> str | None:
+    """``ExactNumber`` on PostgreSQL: the decimal's text, read exactly by ``numeric``."""
+    return str(value) if value is not None else None
+
+
+class _Values(NamedTuple):
+    """The conversions of one driver (see ``types``: these must write what those write)."""
+
+    time: Callable[[datetime | None], Any]
+    time_out: Callable[[Any], Any]  # datetime | None, as what it reads
+    number: Callable[[Decimal | None], Any]
+
+
+_VALUES = {
+    False: _Values(_sqlite_time, _from_sqlite_time, _sqlite_number),
+    True: _Values(_pg_time, _to_utc, _pg_number),
+}
+
+
+# == what a case's index rows held when it was loaded ============================================
 class _Seen(NamedTuple):
     """What a case's index rows held when it was loaded (they mirror its JSON at that rev).
 
@@ -161,6 +470,7 @@ class _Seen(NamedTuple):
     subs: dict[int, tuple[Any, ...]]
     variables: dict[str, Any]
     externals: bool
+    key: tuple[int, str | None]  # version and business key (``instances`` columns)
 
 
 def _seen(inst: Instance) -> _Seen:
@@ -169,6 +479,7 @@ def _seen(inst: Instance) -> _Seen:
         {s.id: _sub_signature(s) for s in inst.subscriptions.values()},
         dict(inst.variables),
         bool(inst.externals),
+        (inst.version, inst.business_key),
     )
 
 
@@ -177,6 +488,222 @@ def _sub_signature(sub: Any) -> tuple[Any, ...]:
 
 
 _SEEN_LIMIT = 10_000  # snapshots kept for cases loaded and not (yet) saved
+
+
+# == one transaction on the driver's connection ==================================================
+class _Transaction:
+    """The outermost ``transaction()`` of one thread: a pooled DB-API connection with its
+    database transaction open, and on PostgreSQL the pipeline its statements are queued on.
+
+    SQLite: ``BEGIN IMMEDIATE`` first (the write lock, see ``database``), ``commit()`` at the
+    end; every statement runs when it is sent.  PostgreSQL: the connection is switched to
+    autocommit while this holds it, so psycopg sends no ``BEGIN`` of its own; ``BEGIN`` and
+    ``COMMIT`` are queued by this class with the statements around them (see "Round trips on
+    PostgreSQL" in the module docstring).  The connection goes back to the pool as it came —
+    no transaction open, autocommit off — or, if that cannot be made sure, is closed.
+    """
+
+    __slots__ = (
+        "_core",
+        "_pipeline",
+        "_pipeline_block",
+        "_savepoints",
+        "cursor",
+        "engine",
+        "fairy",
+        "pg",
+        "raw",
+        "trace",
+    )
+
+    def __init__(self, engine: Engine, pg: bool, trace: Trace | None) -> None:
+        self.engine = engine
+        self.pg = pg
+        self.trace = trace
+        self._core: Connection | None = None
+        self._pipeline: Any = None  # psycopg's Pipeline while statements are being queued
+        self._pipeline_block: Any = None  # the context manager that opened it
+        self._savepoints = 0
+        self.fairy = engine.raw_connection()
+        self.raw: Any = cast(Any, self.fairy.driver_connection)  # sqlite3 or psycopg
+        try:
+            if pg:
+                self.raw.autocommit = True
+            self.cursor: Any = self.raw.cursor()
+            self.command("BEGIN" if pg else "BEGIN IMMEDIATE")
+        except BaseException:
+            _release(self.fairy, pg)
+            raise
+
+    # -- statements ---------------------------------------------------------------------------
+    def command(self, sql: str) -> None:
+        """A statement without parameters or result (BEGIN, COMMIT, SAVEPOINT …)."""
+        if self.trace is not None:
+            self.trace("statement", sql)
+        if self.pg and self._pipeline is None:
+            self._open_pipeline()
+        self.cursor.execute(sql)
+
+    def run(self, sql: str, params: Sequence[Any]) -> None:
+        """A write whose result is not needed now (queued on PostgreSQL)."""
+        if self.trace is not None:
+            self.trace("statement", sql)
+        if self.pg and self._pipeline is None:
+            self._open_pipeline()
+        self.cursor.execute(sql, params)
+
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """One statement for many rows (queued on PostgreSQL)."""
+        if self.trace is not None:
+            self.trace("statement", sql)
+        if self.pg and self._pipeline is None:
+            self._open_pipeline()
+        self.cursor.executemany(sql, rows)
+
+    def rows(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        """A query's rows.  On PostgreSQL this sends everything queued and waits: a round trip."""
+        trace = self.trace
+        if trace is not None:
+            trace("statement", sql)
+        if not self.pg:
+            result: list[Any] = self.cursor.execute(sql, params).fetchall()
+            return result
+        if self._pipeline is None:
+            self._open_pipeline()
+        cursor = self.raw.cursor()
+        cursor.execute(sql, params)
+        if trace is not None:
+            trace("wait", "")
+        result = cursor.fetchall()
+        return result
+
+    def changed(self, sql: str, params: Sequence[Any]) -> int:
+        """A write's row count; on PostgreSQL it waits for the server (a round trip)."""
+        trace = self.trace
+        if trace is not None:
+            trace("statement", sql)
+        if not self.pg:
+            count: int = self.cursor.execute(sql, params).rowcount
+            return count
+        if self._pipeline is None:
+            self._open_pipeline()
+        cursor = self.raw.cursor()
+        cursor.execute(sql, params)
+        self._sync()
+        count = cursor.rowcount
+        return count
+
+    def core(self) -> Connection:
+        """A SQLAlchemy ``Connection`` on this transaction, for the statements written in Core.
+
+        It runs on this transaction's DB-API connection and never commits, rolls back or
+        returns it (it is never closed): this class does.  Its ``begin()`` sends nothing (the
+        database transaction is open already, see ``database._sqlite_begin``), but it must be
+        called: a SQLAlchemy connection that is not "in a transaction" rolls the DB-API
+        connection back after a failed statement, which would silently end ours.  On
+        PostgreSQL the queued statements are sent first and the pipeline is left, because
+        SQLAlchemy reads each result as soon as it executes.
+        """
+        if self._pipeline is not None:
+            self._close_pipeline()
+        if self._core is None:
+            core = Connection(self.engine, self.fairy)
+            core.begin()
+            self._core = core
+        return self._core
+
+    # -- the pipeline (PostgreSQL) ------------------------------------------------------------
+    def _open_pipeline(self) -> None:
+        block = self.raw.pipeline()
+        self._pipeline = block.__enter__()
+        self._pipeline_block = block
+
+    def _sync(self) -> None:
+        """Send what is queued and wait for all of it; raises the first error among it."""
+        if self.trace is not None:
+            self.trace("wait", "")
+        self._pipeline.sync()
+
+    def _close_pipeline(self) -> None:
+        """Leave the pipeline: send what is queued and wait for it (raises its first error)."""
+        block, self._pipeline, self._pipeline_block = self._pipeline_block, None, None
+        if self.trace is not None:
+            self.trace("wait", "")
+        block.__exit__(None, None, None)
+
+    # -- savepoints, commit, rollback ------------------------------------------------------------
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Everything inside is undone alone if it raises; the transaction goes on.
+
+        On PostgreSQL leaving the savepoint waits for its queued writes, so that an error in one
+        of them is raised here and undone with this savepoint, not found later by a statement
+        of someone else's savepoint.
+        """
+        self._savepoints += 1
+        name = f"liucheng_{self._savepoints}"
+        self.command(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            self._rollback_to(name)
+            raise
+        self.command(f"RELEASE SAVEPOINT {name}")
+        if self.pg:
+            self._sync()
+
+    def _rollback_to(self, name: str) -> None:
+        if self.pg and self._pipeline is not None:
+            # What the failed work queued: its error is the one already being raised.
+            with suppress(Exception):
+                self._sync()
+        self.command(f"ROLLBACK TO SAVEPOINT {name}")
+        self.command(f"RELEASE SAVEPOINT {name}")
+        if self.pg:
+            self._sync()
+
+    def commit(self) -> None:
+        if self.pg:
+            self.command("COMMIT")  # behind the last queued writes: one round trip for all
+            self._close_pipeline()
+        else:
+            if self.trace is not None:
+                self.trace("statement", "COMMIT")
+            self.raw.commit()
+
+    def rollback(self) -> None:
+        """Undo everything; errors are swallowed (the connection is then not reused)."""
+        if self.trace is not None:
+            self.trace("statement", "ROLLBACK")
+        # Errors of the queued work are those of what is being undone; a connection that
+        # cannot roll back is not reused (``close``).
+        with suppress(Exception):
+            if self._pipeline is not None:
+                with suppress(Exception):
+                    self._close_pipeline()
+            self.raw.rollback()
+
+    def close(self) -> None:
+        _release(self.fairy, self.pg)
+
+
+def _release(fairy: Any, pg: bool) -> None:
+    """Give a connection back to the pool as it was lent — no transaction open and (psycopg)
+    autocommit off — or, when that cannot be made sure, close it (``invalidate``)."""
+    raw = fairy.driver_connection
+    try:
+        if pg:
+            if raw.closed or raw.broken:
+                raise ConnectionError("connection lost")
+            if raw.info.transaction_status != 0:  # not IDLE
+                raw.rollback()
+            raw.autocommit = False
+        elif raw.in_transaction:
+            raw.rollback()
+    except Exception:
+        fairy.invalidate()
+        return
+    fairy.close()
 
 
 class SqlStore:
@@ -192,6 +719,13 @@ class SqlStore:
         self.engine = url_or_engine if isinstance(url_or_engine, Engine) else connect(url_or_engine)
         if migrate:
             upgrade_schema(self.engine)
+        name = self.engine.dialect.name
+        if name not in ("sqlite", "postgresql"):
+            raise LiuchengError(f"Liucheng runs on SQLite or PostgreSQL, not {name}")
+        self._pg = name == "postgresql"
+        self._sql = _SQL[self._pg]
+        self._values = _VALUES[self._pg]
+        self.trace: Trace | None = None
         self._local = threading.local()
         self._seen: OrderedDict[tuple[str, int], _Seen] = OrderedDict()
         self._seen_lock = threading.Lock()
@@ -208,30 +742,71 @@ class SqlStore:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """One database transaction for everything inside; nested ``with`` joins the outer one."""
-        if getattr(self._local, "conn", None) is not None:
+        local = self._local
+        if getattr(local, "tx", None) is not None:
             yield
             return
-        with self.engine.connect() as conn:
-            conn.execution_options(**{WRITE_OPTION: True})
-            with conn.begin():
-                self._local.conn = conn
-                try:
-                    yield
-                finally:
-                    self._local.conn = None
+        tx = _Transaction(self.engine, self._pg, self.trace)
+        local.tx = tx
+        try:
+            yield
+            tx.commit()
+        except BaseException:
+            tx.rollback()
+            raise
+        finally:
+            local.tx = None
+            tx.close()
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Inside a transaction: what happens inside is undone alone if it raises, and the
+        transaction goes on (``Engine.run_due_jobs`` fires a batch of timers in one transaction,
+        each in a savepoint).  Outside one: a transaction of its own."""
+        tx: _Transaction | None = getattr(self._local, "tx", None)
+        if tx is None:
+            with self.transaction():
+                yield
+            return
+        with tx.savepoint():
+            yield
+
+    def _tx(self) -> _Transaction:
+        tx: _Transaction = self._local.tx
+        return tx
 
     @contextmanager
     def _connection(self, write: bool = False) -> Iterator[Connection]:
-        """The current transaction's connection, or a short transaction of its own."""
-        conn: Connection | None = getattr(self._local, "conn", None)
-        if conn is not None:
-            yield conn
+        """A SQLAlchemy connection: the current transaction's, or a short transaction of its own."""
+        tx: _Transaction | None = getattr(self._local, "tx", None)
+        if tx is not None:
+            yield tx.core()
             return
         with self.engine.connect() as own:
             if write:
                 own.execution_options(**{WRITE_OPTION: True})
             with own.begin():
                 yield own
+
+    def _rows(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        """A query's rows: in the current transaction, or as a statement of its own."""
+        tx: _Transaction | None = getattr(self._local, "tx", None)
+        if tx is not None:
+            return tx.rows(sql, params)
+        trace = self.trace
+        if trace is not None:
+            trace("statement", sql)
+        fairy = self.engine.raw_connection()
+        raw: Any = cast(Any, fairy.driver_connection)  # sqlite3 or psycopg
+        try:
+            if self._pg:
+                raw.autocommit = True  # one statement is a transaction by itself
+                if trace is not None:
+                    trace("wait", "")
+            rows: list[Any] = raw.execute(sql, params).fetchall()
+        finally:
+            _release(fairy, self._pg)
+        return rows
 
     # -- deployments ----------------------------------------------------------------------------
     def add_deployment(self, record: DeploymentRecord) -> None:
@@ -272,7 +847,7 @@ class SqlStore:
         transaction (see "Timer start events" in the module docstring); outside, a plain read.
         """
         with self._connection() as conn:
-            if getattr(self._local, "conn", None) is not None:
+            if getattr(self._local, "tx", None) is not None:
                 timers = self._lock_start_timers(conn)
                 timers.sort(key=lambda t: (t.due, t.process_id, t.node))
                 return timers
@@ -304,7 +879,7 @@ class SqlStore:
             for t in timers
         ]
         with self._connection(write=True) as conn:
-            if getattr(self._local, "conn", None) is not None:
+            if getattr(self._local, "tx", None) is not None:
                 self._lock_start_timers(conn)  # the lock order of ``start_timers``
             conn.execute(delete(_ST).where(_ST.c.process_id == process_id))
             if rows:
@@ -312,39 +887,43 @@ class SqlStore:
 
     # -- cases ----------------------------------------------------------------------------------
     def insert(self, inst: Instance) -> None:
-        """Add a new case at revision 0; ``ConflictError`` if its business key is taken."""
-        written = _Written(inst)  # everything is converted before the first write
-        row = written.instance_row()
-        row["id"] = inst.id
-        row["process_id"] = inst.process_id
-        row["started"] = inst.started
-        row["rev"] = 0
-        with self._connection(write=True) as conn:
-            try:
-                # A savepoint, so that on PostgreSQL the caller's transaction survives the
-                # refusal (an error there otherwise aborts the whole transaction).
-                with conn.begin_nested():
-                    conn.execute(insert(_I), row)
-            except IntegrityError:
-                raise ConflictError(_taken(inst)) from None
-            written.write_rows(conn, replace=False)
+        """Add a new case at revision 0; ``ConflictError`` if its business key is taken.
+
+        ``INSERT … ON CONFLICT DO NOTHING``: a row count of 0 means the id or the (process,
+        business key) pair is taken — also by a concurrent transaction, which PostgreSQL waits
+        for before deciding — and the caller's transaction stays usable.
+        """
+        written = _Written(inst, None, self._values)  # converted before the first write
+        sql = self._sql
+        if self._pg and not inst.externals:
+            params = (written.rows_json(inst.history_base), *written.insert_row())
+            with self.transaction():
+                if self._tx().rows(_PG_INSERT, params)[0][0] != 1:
+                    raise ConflictError(_taken(inst))
+            inst.rev = 0
+            written.done()
+            self._remember(inst)
+            return
+        with self.transaction():
+            tx = self._tx()
+            if tx.changed(sql.insert_instance, written.insert_row()) != 1:
+                raise ConflictError(_taken(inst))
+            written.write_rows(tx, sql, replace=False)
             if inst.externals:
-                _sync_externals(conn, inst)
-            written.append_history(conn, stored=inst.history_base)
+                _sync_externals(tx.core(), inst)
+            written.append_history(tx, sql, stored=inst.history_base)
         inst.rev = 0
         written.done()
         self._remember(inst)
 
     def load(self, instance_id: str) -> Instance | None:
         """The case, with ``rev`` set and without history (see the module docstring)."""
-        with self._connection() as conn:
-            row = conn.execute(
-                select(_I.c.rev, _I.c.data).where(_I.c.id == instance_id)
-            ).one_or_none()
-        if row is None:
+        rows = self._rows(self._sql.load, (instance_id,))
+        if not rows:
             return None
-        inst = instance_from_json(row.data)
-        inst.rev = row.rev
+        rev, data = rows[0]
+        inst = instance_from_json(data)
+        inst.rev = rev
         self._remember(inst)
         return inst
 
@@ -359,25 +938,51 @@ class SqlStore:
             return self._seen.pop((inst.id, inst.rev), None)
 
     def save(self, inst: Instance) -> None:
-        """Write the case back; ``ConflictError`` if it was saved by someone else since ``load``."""
-        written = _Written(inst, self._recall(inst))
-        row = written.instance_row()
-        row["rev"] = _I.c.rev + 1
-        with self._connection(write=True) as conn:
-            changed = conn.execute(
-                update(_I).where(_I.c.id == inst.id, _I.c.rev == inst.rev).values(row)
-            ).rowcount
+        """Write the case back; ``ConflictError`` if it was saved by someone else since ``load``.
+
+        The revision-checked UPDATE goes first and its row count is awaited before anything
+        else is sent (see "Why the revision check is in the UPDATE's WHERE clause").
+        """
+        written = _Written(inst, self._recall(inst), self._values)
+        sql = self._sql
+        seen = written.seen
+        one_statement = (  # PostgreSQL, a case loaded here: see ``_PG_WRITE``
+            self._pg
+            and seen is not None
+            and not seen.externals
+            and not inst.externals
+            and inst.history_base > 0
+            and seen.key == (inst.version, inst.business_key)
+        )
+        with self.transaction():
+            tx = self._tx()
+            try:
+                if one_statement:
+                    state, ended = inst.state.value, self._values.time(inst.ended)
+                    doc = written.rows_json(inst.history_base)
+                    params = (doc, state, ended, written.data(), inst.id, inst.rev)
+                    changed = tx.rows(_PG_SAVE, params)[0][0]
+                else:
+                    changed = tx.changed(*written.update(sql))
+            except Exception as exc:
+                if getattr(exc, "sqlstate", None) != _DEADLOCK:
+                    raise
+                # Two PostgreSQL transactions each waited for a case row the other had saved
+                # (batches of timers meeting in different orders): the server cancelled this
+                # UPDATE.  For the caller that is a lost race like any other.
+                changed = 0
             if changed != 1:
                 raise ConflictError(
                     f"case '{inst.id}' was changed by someone else; reload and try again"
                 )
-            written.write_rows(conn, replace=True)
-            if written.seen is None or written.seen.externals or inst.externals:
-                _sync_externals(conn, inst)
-            # A case loaded from this store knows how many events are stored (``history_base``,
-            # checked by the revision above); a case restored from a dump starts from 0 and is
-            # asked for the count.
-            written.append_history(conn, stored=inst.history_base or None)
+            if not one_statement:
+                written.write_rows(tx, sql, replace=True)
+                if seen is None or seen.externals or inst.externals:
+                    _sync_externals(tx.core(), inst)
+                # A case loaded from this store knows how many events are stored
+                # (``history_base``, checked by the revision above); a case restored from a
+                # dump starts from 0 and is asked for the count.
+                written.append_history(tx, sql, stored=inst.history_base or None)
         inst.rev += 1
         written.done()
         self._remember(inst)  # the same object may be saved again in this operation
@@ -416,37 +1021,28 @@ class SqlStore:
         with self._connection() as conn:
             rows = conn.execute(query).all()
         return [
-            (seq, time, kind, element, token, decode_value(v) if v is not None else None, detail)
+            (seq, time, kind, element, token, _changes(v), detail)
             for seq, time, kind, element, token, v, detail in rows
         ]
 
     # -- queries that find cases ------------------------------------------------------------
     def business_key_in_use(self, process_id: str, business_key: str) -> bool:
-        query = select(
-            exists().where(_I.c.process_id == process_id, _I.c.business_key == business_key)
-        )
-        with self._connection() as conn:
-            return bool(conn.scalar(query))
+        return bool(self._rows(self._sql.key_in_use, (process_id, business_key)))
 
     def instance_of_task(self, task_id: str) -> str | None:
         """The case an *open* task belongs to."""
-        with self._connection() as conn:
-            found: str | None = conn.scalar(select(_T.c.instance_id).where(_T.c.id == task_id))
-            return found
+        rows = self._rows(self._sql.instance_of_task, (task_id,))
+        found: str | None = rows[0][0] if rows else None
+        return found
 
     def load_for_task(self, task_id: str) -> Instance | None:
         """``load`` of the case an open task belongs to, found through ``tasks`` in one query."""
-        query = (
-            select(_I.c.rev, _I.c.data)
-            .join(_T, _T.c.instance_id == _I.c.id)
-            .where(_T.c.id == task_id)
-        )
-        with self._connection() as conn:
-            row = conn.execute(query).one_or_none()
-        if row is None:
+        rows = self._rows(self._sql.load_for_task, (task_id,))
+        if not rows:
             return None
-        inst = instance_from_json(row.data)
-        inst.rev = row.rev
+        rev, data = rows[0]
+        inst = instance_from_json(data)
+        inst.rev = rev
         self._remember(inst)
         return inst
 
@@ -454,89 +1050,88 @@ class SqlStore:
         """Open tasks matching ``query``, oldest first (then by case, then creation order).
 
         One query: the tasks left-joined to all their candidates, so a task with three
-        candidate groups comes as three rows and is put together here.
+        candidate groups comes as three rows and is put together here.  With variable filters
+        and a ``limit``, one short count per filter first chooses the plan (see "Finding tasks
+        by a variable's value" in the module docstring).
         """
-        where = []
-        if query.instance is not None:
-            where.append(_T.c.instance_id == query.instance)
-        if query.assignee is not None:
-            where.append(_T.c.assignee == query.assignee)
-        if query.process is not None:
-            where.append(_T.c.process_id == query.process)
-        if query.group is not None:
-            where.append(_candidate("group", query.group))
-        if query.user is not None:
-            where.append(or_(_T.c.assignee == query.user, _candidate("user", query.user)))
-        for name, value in query.variables:
-            where.append(_T.c.instance_id.in_(_cases_where(name, value)))
-        stmt = (
-            select(_T, _C.c.kind.label("c_kind"), _C.c.name.label("c_name"))
-            .outerjoin(_C, _C.c.task_id == _T.c.id)
-            .where(*where)
-            .order_by(_T.c.created, _T.c.instance_id, _T.c.position, _C.c.kind, _C.c.position)
-        )
-        with self._connection() as conn:
-            rows = conn.execute(stmt).all()
+        rows = self._rows(*self._task_query(query))
+        time_out = self._values.time_out
         found: dict[str, tuple[Any, list[str], list[str]]] = {}
         for row in rows:
-            entry = found.get(row.id)
+            entry = found.get(row[0])
             if entry is None:
-                entry = found[row.id] = (row, [], [])
-            if row.c_kind == "group":
-                entry[1].append(row.c_name)
-            elif row.c_kind == "user":
-                entry[2].append(row.c_name)
+                entry = found[row[0]] = (row, [], [])
+            kind = row[12]
+            if kind == "group":
+                entry[1].append(row[13])
+            elif kind == "user":
+                entry[2].append(row[13])
         return [
             UserTask(
-                id=row.id,
-                instance_id=row.instance_id,
-                token=row.token,
-                node=row.node,
-                name=row.name,
-                created=row.created,
-                assignee=row.assignee,
+                id=row[0],
+                instance_id=row[1],
+                token=row[2],
+                node=row[3],
+                name=row[4],
+                created=time_out(row[5]),
+                assignee=row[6],
                 candidate_groups=tuple(groups),
                 candidate_users=tuple(users),
-                form_key=row.form_key,
-                due=row.due,
-                priority=row.priority,
-                process_id=row.process_id,
-                business_key=row.business_key,
+                form_key=row[7],
+                due=time_out(row[8]),
+                priority=row[9],
+                process_id=row[10],
+                business_key=row[11],
             )
             for row, groups, users in found.values()
         ]
 
+    def explain_tasks(self, query: TaskQuery) -> list[str]:
+        """The database's plan for the statement ``tasks(query)`` would run now, one line per
+        step (SQLite's ``EXPLAIN QUERY PLAN``, PostgreSQL's ``EXPLAIN``): to see which index
+        an inbox query uses."""
+        sql, params = self._task_query(query)
+        prefix = "EXPLAIN " if self._pg else "EXPLAIN QUERY PLAN "
+        return [str(row[-1]) for row in self._rows(prefix + sql, params)]
+
+    def _task_query(self, query: TaskQuery) -> tuple[str, list[Any]]:
+        """The statement of ``tasks(query)``: for variable filters with a ``limit``, first one
+        count per filter tells a common value (tested per task) from a rare one (driving the
+        query); see "Finding tasks by a variable's value" in the module docstring."""
+        typed = [_typed_filter(name, value, self._values) for name, value in query.variables]
+        common = [False] * len(typed)
+        if query.limit is not None and typed:
+            enough = _COMMON_PER_PAGE * query.limit
+            for i, (column, name, value) in enumerate(typed):
+                rows = self._rows(self._sql.q(_COUNT_SQL[column]), (name, value, enough))
+                common[i] = rows[0][0] >= enough
+        return _task_statement(query, typed, common, self._sql)
+
     def message_waiters(self, message: str, key: str | None) -> list[tuple[str, int]]:
         """(case id, subscription id) of active cases waiting for ``message`` (and ``key``)."""
-        where = [_S.c.kind == _MESSAGE, _S.c.message == message, _I.c.state == _ACTIVE]
-        if key is not None:
-            where.append(_S.c.key == key)
-        query = (
-            select(_S.c.instance_id, _S.c.sub_id)
-            .join(_I, _I.c.id == _S.c.instance_id)
-            .where(*where)
-            .order_by(_I.c.started, _I.c.id, _S.c.sub_id)
-        )
-        with self._connection() as conn:
-            return [(row.instance_id, row.sub_id) for row in conn.execute(query)]
+        if key is None:
+            rows = self._rows(self._sql.message_waiters, (_MESSAGE, message, _ACTIVE))
+        else:
+            rows = self._rows(self._sql.message_waiters_by_key, (_MESSAGE, message, key, _ACTIVE))
+        return [(instance_id, sub_id) for instance_id, sub_id in rows]
 
     def due_timers(self, now: datetime) -> list[tuple[datetime, str, int]]:
         """(due, case id, subscription id) of timers due by ``now``, earliest first."""
-        query = (
-            select(_S.c.due, _S.c.instance_id, _S.c.sub_id)
-            .join(_I, _I.c.id == _S.c.instance_id)
-            .where(_S.c.kind.in_(_DUE_KINDS), _S.c.due <= now, _I.c.state == _ACTIVE)
-            .order_by(_S.c.due, _S.c.instance_id, _S.c.sub_id)
-        )
-        with self._connection() as conn:
-            return [(row.due, row.instance_id, row.sub_id) for row in conn.execute(query)]
+        values = self._values
+        time_out = values.time_out
+        rows = self._rows(self._sql.due_timers, (_TIMER, _JOB, values.time(now), _ACTIVE))
+        return [(time_out(due), instance_id, sub_id) for due, instance_id, sub_id in rows]
 
     def next_due(self) -> datetime | None:
         """When the earliest timer of any active case falls due."""
         query = (
-            select(func.min(_S.c.due))
-            .join(_I, _I.c.id == _S.c.instance_id)
-            .where(_S.c.kind.in_(_DUE_KINDS), _I.c.state == _ACTIVE)
+            select(func.min(schema.subscriptions.c.due))
+            .join(_I, _I.c.id == schema.subscriptions.c.instance_id)
+            .where(
+                schema.subscriptions.c.kind.in_(_DUE_KINDS),
+                schema.subscriptions.c.due.is_not(None),  # what the partial (kind, due) index holds
+                _I.c.state == _ACTIVE,
+            )
         )
         with self._connection() as conn:
             due: datetime | None = conn.scalar(query)
@@ -629,8 +1224,7 @@ class SqlStore:
                     )
 
     def has_buffered(self) -> bool:
-        with self._connection() as conn:
-            return bool(conn.scalar(select(exists().where(_MB.c.id.is_not(None)))))
+        return bool(self._rows(self._sql.has_buffered, ()))
 
 
 def _sync_externals(conn: Connection, inst: Instance) -> None:
@@ -664,11 +1258,114 @@ def _sync_externals(conn: Connection, inst: Instance) -> None:
             conn.execute(update(_X).where(_X.c.id == t.id).values(available=t.available))
 
 
-def _candidate(kind: str, name: str) -> Any:
-    """The task has ``name`` among its candidates of ``kind`` (an alias: the outer query joins
-    ``task_candidates`` too, and the subquery must not correlate to that join)."""
-    cand = _C.alias("cand")
-    return exists().where(and_(cand.c.task_id == _T.c.id, cand.c.kind == kind, cand.c.name == name))
+# == the task query ============================================================================
+_TASK_COLUMNS = (
+    "t.id, t.instance_id, t.token, t.node, t.name, t.created, t.assignee, t.form_key, t.due,"
+    " t.priority, t.process_id, t.business_key"
+)
+_TASK_ORDER = "t.created, t.instance_id, t.position"
+# How many open tasks a variable value matches, counted up to a bound on the first plan's
+# indexes (the variable's (name, value) index, then tasks by case).
+_COUNT_SQL = {
+    column: "SELECT count(*) FROM (SELECT 1 FROM variables v"
+    " JOIN tasks t ON t.instance_id = v.instance_id"
+    f" WHERE v.name = ? AND v.scope = 0 AND v.{column} = ? LIMIT ?) AS matches"
+    for column in ("text_value", "number_value", "bool_value")
+}
+
+
+def _task_statement(
+    query: TaskQuery, typed: list[tuple[str, str, Any]], common: list[bool], sql: _Sql
+) -> tuple[str, list[Any]]:
+    """The SQL text and parameters of ``tasks(query)``; ``common[i]``: filter ``typed[i]`` on a
+    value many open tasks share (tested per task instead of driving the query)."""
+    params: list[Any] = []
+    for value in (query.instance, query.assignee, query.process, query.group):
+        if value is not None:
+            params.append(value)
+    if query.user is not None:
+        params += (query.user, query.user)
+    for _, name, value in typed:
+        params += (name, value)
+    if query.limit is not None:
+        params.append(query.limit)
+    shape = (
+        query.instance is not None,
+        query.assignee is not None,
+        query.process is not None,
+        query.group is not None,
+        query.user is not None,
+        tuple((column, common[i]) for i, (column, _, _) in enumerate(typed)),
+        query.limit is not None,
+    )
+    return _task_sql(shape, sql.pg), params
+
+
+@functools.lru_cache(maxsize=256)
+def _task_sql(shape: tuple[Any, ...], pg: bool) -> str:
+    """The text of a task query of one shape (which filters, which plan), written once: the
+    same text every time, so psycopg prepares it on the server after a few uses."""
+    instance, assignee, process, group, user, variables, limit = shape
+    where: list[str] = []
+    if instance:
+        where.append("t.instance_id = ?")
+    if assignee:
+        where.append("t.assignee = ?")
+    if process:
+        where.append("t.process_id = ?")
+    if group:
+        where.append(
+            "EXISTS (SELECT 1 FROM task_candidates g"
+            " WHERE g.task_id = t.id AND g.kind = 'group' AND g.name = ?)"
+        )
+    if user:
+        where.append(
+            "(t.assignee = ? OR EXISTS (SELECT 1 FROM task_candidates u"
+            " WHERE u.task_id = t.id AND u.kind = 'user' AND u.name = ?))"
+        )
+    for i, (column, common) in enumerate(variables):
+        if common:
+            where.append(
+                f"EXISTS (SELECT 1 FROM variables v{i} WHERE v{i}.instance_id = t.instance_id"
+                f" AND v{i}.scope = 0 AND v{i}.name = ? AND v{i}.{column} = ?)"
+            )
+        else:
+            where.append(
+                "t.instance_id IN (SELECT instance_id FROM variables"
+                f" WHERE name = ? AND scope = 0 AND {column} = ?)"
+            )
+    condition = f" WHERE {' AND '.join(where)}" if where else ""
+    if not limit:
+        text = (
+            f"SELECT {_TASK_COLUMNS}, c.kind, c.name FROM tasks t"
+            f" LEFT JOIN task_candidates c ON c.task_id = t.id{condition}"
+            f" ORDER BY {_TASK_ORDER}, c.kind, c.position"
+        )
+    else:
+        # The page is chosen among tasks first, then joined to its candidates.
+        text = (
+            f"SELECT {_TASK_COLUMNS}, c.kind, c.name FROM"
+            f" (SELECT * FROM tasks t{condition} ORDER BY {_TASK_ORDER} LIMIT ?) AS t"
+            f" LEFT JOIN task_candidates c ON c.task_id = t.id"
+            f" ORDER BY {_TASK_ORDER}, c.kind, c.position"
+        )
+    return _SQL[pg].q(text)
+
+
+def _typed_filter(name: str, value: Any, values: _Values) -> tuple[str, str, Any]:
+    """(column, name, value to bind) of a variable filter, via the typed columns of
+    ``variables`` (text, number or boolean; dates and times as ISO text)."""
+    _, _, text, number, flag, _ = _variable_row("", name, value)
+    if text is not None:
+        return "text_value", name, text
+    if number is not None:
+        return "number_value", name, values.number(number)
+    if flag is not None:
+        return "bool_value", name, flag
+    raise LiuchengError(
+        f"tasks can be found by text, number, boolean or date variables, not by "
+        f"{type(value).__name__} ({name!r})"
+    )
 
 
 def _taken(inst: Instance) -> str:
@@ -677,11 +1374,13 @@ def _taken(inst: Instance) -> str:
     return f"process '{inst.process_id}' already has a case with business key '{inst.business_key}'"
 
 
+# == one case as rows ===========================================================================
 class _Written:
     """One case converted to rows, before anything is written.
 
     Converting first means a value that cannot be stored is refused before the first statement,
-    so a refused ``save`` writes nothing even outside a transaction.
+    so a refused ``save`` writes nothing even outside a transaction.  Rows are tuples in the
+    column order of ``_Sql``'s statements, with times and numbers converted for the driver.
     """
 
     __slots__ = (
@@ -696,13 +1395,17 @@ class _Written:
         "seen",
         "subs",
         "tasks",
+        "values",
         "vars",
     )
 
-    def __init__(self, inst: Instance, seen: _Seen | None = None) -> None:
-        """``seen``: the rows as loaded; then only differences are converted and written."""
+    def __init__(self, inst: Instance, seen: _Seen | None, values: _Values) -> None:
+        """``seen``: the rows as loaded; then only differences are converted and written.
+        Without it (a case this store did not load) every row of the case is replaced."""
         self.inst = inst
         self.seen = seen
+        self.values = values
+        to_time = values.time
         cid = inst.id
         tasks: Iterable[UserTask] = inst.tasks.values()
         subscriptions: Iterable[Subscription] = inst.subscriptions.values()
@@ -713,144 +1416,177 @@ class _Written:
         if seen is not None:
             self.gone_tasks = [t for t in seen.tasks if t not in inst.tasks]
             tasks = [t for t in tasks if t.id not in seen.tasks]
-            changed = [s for s in subscriptions if seen.subs.get(s.id) != _sub_signature(s)]
-            self.gone_subs = [i for i in seen.subs if i not in inst.subscriptions] + [
-                s.id for s in changed if s.id in seen.subs
-            ]
-            subscriptions = changed
+            subscriptions = [s for s in subscriptions if seen.subs.get(s.id) != _sub_signature(s)]
+            self.gone_subs = [i for i in seen.subs if i not in inst.subscriptions]
             old = seen.variables
             variables = [
                 (name, value)
                 for name, value in variables
                 if name not in old or not _same_value(old[name], value)
             ]
-            self.gone_vars = [n for n in old if n not in inst.variables] + [
-                n for n, _ in variables if n in old
-            ]
+            self.gone_vars = [n for n in old if n not in inst.variables]
         self.events = inst.history
         self.last = self.events[-1][0] if self.events else inst.history_base
-        self.tasks: list[dict[str, Any]] = []
-        self.candidates: list[dict[str, Any]] = []
+        self.tasks: list[tuple[Any, ...]] = []
+        self.candidates: list[tuple[Any, ...]] = []
         positions = {task_id: i for i, task_id in enumerate(inst.tasks)}
         for t in tasks:
-            position = positions[t.id]
             self.tasks.append(
-                {
-                    "id": t.id,
-                    "instance_id": cid,
-                    "token": t.token,
-                    "position": position,
-                    "node": t.node,
-                    "name": t.name,
-                    "assignee": t.assignee,
-                    "form_key": t.form_key,
-                    "due": t.due,
-                    "priority": t.priority,
-                    "process_id": t.process_id or inst.process_id,
-                    "business_key": t.business_key,
-                    "created": t.created,
-                }
+                (
+                    t.id,
+                    cid,
+                    t.token,
+                    positions[t.id],
+                    t.node,
+                    t.name,
+                    t.assignee,
+                    t.form_key,
+                    to_time(t.due),
+                    t.priority,
+                    t.process_id or inst.process_id,
+                    t.business_key,
+                    to_time(t.created),
+                )
             )
             for kind, names in (("group", t.candidate_groups), ("user", t.candidate_users)):
-                self.candidates.extend(
-                    {"task_id": t.id, "kind": kind, "position": i, "name": name}
-                    for i, name in enumerate(names)
-                )
+                self.candidates.extend((t.id, kind, i, name) for i, name in enumerate(names))
         self.subs = [
-            {
-                "instance_id": cid,
-                "sub_id": s.id,
-                "kind": s.kind.value,
-                "message": s.message,
-                "key": s.key,
-                "due": s.due,
-            }
-            for s in subscriptions
+            (cid, s.id, s.kind.value, s.message, s.key, to_time(s.due)) for s in subscriptions
         ]
-        self.vars = [
-            _variable_row(cid, name, value) for name, value in variables if len(name) <= schema.NAME
-        ]
-        self.history_rows: list[dict[str, Any]] = [
-            {
-                "instance_id": cid,
-                "seq": seq,
-                "time": time,
-                "kind": kind,
-                "element": element,
-                "token": token,
-                "variables": encode_value(variables) if variables is not None else None,
-                "detail": detail,
-            }
-            for seq, time, kind, element, token, variables, detail in self.events
-        ]
-
-    def instance_row(self) -> dict[str, Any]:
-        inst = self.inst
-        data = instance_to_dict(inst, include_history=False)
-        data["history_base"] = self.last
-        return {
-            "version": inst.version,
-            "business_key": inst.business_key,
-            "state": inst.state.value,
-            "ended": inst.ended,
-            "data": _JSON.encode(data),
-        }
-
-    def write_rows(self, conn: Connection, *, replace: bool) -> None:
-        cid = self.inst.id
-        if replace and self.seen is not None:
-            if self.gone_tasks:
-                conn.execute(delete(_C).where(_C.c.task_id.in_(self.gone_tasks)))
-                conn.execute(delete(_T).where(_T.c.id.in_(self.gone_tasks)))
-            if self.gone_subs:
-                conn.execute(
-                    delete(_S).where(_S.c.instance_id == cid, _S.c.sub_id.in_(self.gone_subs))
+        number = values.number
+        self.vars: list[tuple[Any, ...]] = []
+        for name, value in variables:
+            if len(name) <= schema.NAME:
+                _, _, text, num, flag, exact = _variable_row(cid, name, value)
+                self.vars.append((cid, name, text, number(num), flag, exact))
+        self.history_rows: list[tuple[Any, ...]] = []
+        at: Any = None
+        stamp: Any = None
+        for seq, time, kind, element, token, changed, detail in self.events:
+            if time is not at:  # the events of one step share one time object
+                at, stamp = time, to_time(time)
+            self.history_rows.append(
+                (
+                    cid,
+                    seq,
+                    stamp,
+                    kind,
+                    element,
+                    token,
+                    encode_value(dict(changed)) if changed is not None else None,
+                    detail,
                 )
-            if self.gone_vars:
-                conn.execute(
-                    delete(_V).where(
-                        _V.c.instance_id == cid, _V.c.scope == 0, _V.c.name.in_(self.gone_vars)
-                    )
-                )
-        elif replace:
-            conn.execute(
-                delete(_C).where(_C.c.task_id.in_(select(_T.c.id).where(_T.c.instance_id == cid)))
             )
-            conn.execute(delete(_T).where(_T.c.instance_id == cid))
-            conn.execute(delete(_S).where(_S.c.instance_id == cid))
-            conn.execute(delete(_V).where(_V.c.instance_id == cid))
-        for table, rows in (
-            (_T, self.tasks),
-            (_C, self.candidates),
-            (_S, self.subs),
-            (_V, self.vars),
-        ):
-            if rows:
-                conn.execute(insert(table), rows)
 
-    def append_history(self, conn: Connection, *, stored: int | None) -> None:
-        rows = self.history_rows
-        if not rows:
+    def data(self) -> str:
+        data = instance_to_dict(self.inst, include_history=False)
+        data["history_base"] = self.last
+        return _JSON.encode(data)
+
+    def insert_row(self) -> tuple[Any, ...]:
+        inst = self.inst
+        to_time = self.values.time
+        return (
+            inst.id,
+            inst.process_id,
+            inst.version,
+            inst.business_key,
+            inst.state.value,
+            to_time(inst.started),
+            to_time(inst.ended),
+            self.data(),
+        )
+
+    def update(self, sql: _Sql) -> tuple[str, tuple[Any, ...]]:
+        """The revision-checked UPDATE of the case row, and its parameters."""
+        inst = self.inst
+        state, ended, data = inst.state.value, self.values.time(inst.ended), self.data()
+        key = (inst.version, inst.business_key)
+        if self.seen is not None and self.seen.key == key:
+            return sql.update_instance, (state, ended, data, inst.id, inst.rev)
+        return sql.update_instance_key, (state, ended, data, *key, inst.id, inst.rev)
+
+    def write_rows(self, tx: _Transaction, sql: _Sql, *, replace: bool) -> None:
+        """Delete the rows that went, then insert (or update) the new and changed ones.
+
+        ``replace`` (a save): the case has rows already; without ``seen`` all of them go first.
+        """
+        cid = self.inst.id
+        if not replace:
+            pass
+        elif self.seen is None:
+            tx.run(sql.delete_tasks_of, (cid,))
+            tx.run(sql.delete_subscriptions_of, (cid,))
+            tx.run(sql.delete_variables_of, (cid,))
+        else:
+            if self.gone_tasks:
+                tx.many(sql.delete_task, [(t,) for t in self.gone_tasks])
+            if self.gone_subs:
+                tx.many(sql.delete_subscription, [(cid, s) for s in self.gone_subs])
+            if self.gone_vars:
+                tx.many(sql.delete_variable, [(cid, n) for n in self.gone_vars])
+        if self.tasks:
+            tx.many(sql.insert_task, self.tasks)
+        if self.candidates:
+            tx.many(sql.insert_candidate, self.candidates)
+        if self.subs:
+            tx.many(sql.upsert_subscription, self.subs)
+        if self.vars:
+            tx.many(sql.upsert_variable, self.vars)
+
+    def append_history(self, tx: _Transaction, sql: _Sql, *, stored: int | None) -> None:
+        if not self.history_rows:
             return
         if stored is None:
-            count = select(func.max(_H.c.seq)).where(_H.c.instance_id == self.inst.id)
-            stored = conn.scalar(count) or 0
-        if rows[0]["seq"] <= stored:
-            rows = [row for row in rows if row["seq"] > stored]
-            if not rows:
-                return
-        if rows[0]["seq"] != stored + 1 or rows[-1]["seq"] != stored + len(rows):
+            stored = tx.rows(sql.events_stored, (self.inst.id,))[0][0] or 0
+        rows = self.new_events(stored)
+        if rows:
+            tx.many(sql.insert_event, rows)
+
+    def new_events(self, stored: int) -> list[tuple[Any, ...]]:
+        """The events past the ``stored`` ones; a gap in the numbering is refused."""
+        rows = self.history_rows
+        if rows and rows[0][1] <= stored:
+            rows = [row for row in rows if row[1] > stored]
+        if rows and (rows[0][1] != stored + 1 or rows[-1][1] != stored + len(rows)):
             raise LiuchengError(
-                f"case '{self.inst.id}': history events {rows[0]['seq']}..{rows[-1]['seq']} "
+                f"case '{self.inst.id}': history events {rows[0][1]}..{rows[-1][1]} "
                 f"do not follow the {stored} stored"
             )
-        conn.execute(insert(_H), rows)
+        return rows
+
+    def rows_json(self, stored: int) -> str:
+        """Every row to write, as the JSON parameter of ``_PG_WRITE``."""
+        columns = _COLUMNS
+        doc = {
+            "gone_tasks": self.gone_tasks,
+            "gone_subs": self.gone_subs,
+            "gone_vars": self.gone_vars,
+            "tasks": [dict(zip(columns["tasks"], row, strict=True)) for row in self.tasks],
+            "candidates": [
+                dict(zip(columns["candidates"], row, strict=True)) for row in self.candidates
+            ],
+            "subs": [dict(zip(columns["subs"], row, strict=True)) for row in self.subs],
+            "vars": [dict(zip(columns["vars"], row, strict=True)) for row in self.vars],
+            "history": [
+                dict(zip(columns["history"], row, strict=True)) for row in self.new_events(stored)
+            ],
+        }
+        return _ROWS_JSON.encode(doc)
 
     def done(self) -> None:
         """The case now looks as ``load`` would return it: no history in memory."""
         inst = self.inst
         inst.history_base = self.last
         inst.history = []
+
+
+def _changes(stored: str | None) -> Changes | None:
+    """An event's changed variables, stored as a JSON object, as the engine's (name, value)
+    pairs."""
+    if stored is None:
+        return None
+    return tuple(decode_value(stored).items())
 
 
 def _same_value(old: Any, new: Any) -> bool:
@@ -863,29 +1599,11 @@ def _same_value(old: Any, new: Any) -> bool:
         return False
 
 
-def _cases_where(name: str, value: Any) -> Any:
-    """The ids of cases whose process variable ``name`` equals ``value``, via the typed index.
-
-    Written as ``IN (subquery)`` so the database starts from the (name, value) index and then
-    finds the tasks by case id, rather than testing every task.
-    """
-    typed = _variable_row("", name, value)
-    if typed["text_value"] is not None:
-        match = _V.c.text_value == typed["text_value"]
-    elif typed["number_value"] is not None:
-        match = _V.c.number_value == typed["number_value"]
-    elif typed["bool_value"] is not None:
-        match = _V.c.bool_value == typed["bool_value"]
-    else:
-        raise LiuchengError(
-            f"tasks can be found by text, number, boolean or date variables, not by "
-            f"{type(value).__name__} ({name!r})"
-        )
-    return select(_V.c.instance_id).where(_V.c.name == name, _V.c.scope == 0, match)
-
-
-def _variable_row(instance_id: str, name: str, value: Any) -> dict[str, Any]:
-    """A process variable with its value typed for queries; the exact value goes in ``json``."""
+def _variable_row(
+    instance_id: str, name: str, value: Any
+) -> tuple[str, str, str | None, Decimal | None, bool | None, str]:
+    """A process variable with its value typed for queries: (case, name, text, number, boolean,
+    exact value as codec JSON)."""
     text: str | None = None
     number: Decimal | None = None
     flag: bool | None = None
@@ -903,12 +1621,4 @@ def _variable_row(instance_id: str, name: str, value: Any) -> dict[str, Any]:
         text = (value.astimezone(UTC) if value.tzinfo is not None else value).isoformat()
     elif kind is date:
         text = value.isoformat()
-    return {
-        "instance_id": instance_id,
-        "scope": 0,
-        "name": name,
-        "text_value": text,
-        "number_value": number,
-        "bool_value": flag,
-        "json": exact,
-    }
+    return (instance_id, name, text, number, flag, exact)
