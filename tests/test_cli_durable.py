@@ -191,3 +191,11 @@ def test_a_dmn_file_is_deployed_and_decided(tmp_path: Path) -> None:
     assert "allowed input values" in fails(
         db, "decide", "pass_deposit", "--var", "applicant_type=x"
     )
+
+
+def test_a_signal_is_broadcast_from_the_command_line(tmp_path: Path) -> None:
+    db = tmp_path / "office.db"
+    model = Path(__file__).parent / "engine" / "models" / "test_signals.bpmn"
+    cli(db, "deploy", str(model))
+    cli(db, "start", "application")
+    assert "signal gates_closed reached 2 cases" in cli(db, "signal", "gates_closed")

@@ -43,6 +43,7 @@ from liucheng.engine.executor import (
     OutgoingMessage,
     Run,
     ServiceHandler,
+    SignalThrown,
 )
 from liucheng.engine.graph import CompiledProcess, compile_process
 from liucheng.engine.serialize import instance_from_json, instance_to_json
@@ -448,6 +449,8 @@ class Engine:
             if proc.start is None:
                 raise LiuchengError(f"process '{proc.id}' has no none start event to call")
             self._start_at(proc, proc.start, effect.variables, key, effect)
+        elif isinstance(effect, SignalThrown):
+            self._broadcast(effect.name, effect.variables)
         elif isinstance(effect, CallCancelled):
             child = self.store.load(effect.case_id)
             if child is not None and child.state is InstanceState.ACTIVE:
@@ -471,6 +474,35 @@ class Engine:
             else:
                 run.call_escalated(waiting[0], effect.code)
             self._finish(run)
+
+    # == signals ===============================================================================
+    @_step
+    def signal(self, name: str, variables: Mapping[str, Any] | None = None) -> int:
+        """Broadcast the signal ``name``: every case waiting for it goes on, and every process
+        whose start event catches it starts a case.  Returns how many cases it reached."""
+        if not name:
+            raise LiuchengError("name the signal")
+        return self._broadcast(name, _checked(variables))
+
+    def _broadcast(self, name: str, variables: Mapping[str, Any]) -> int:
+        """Deliver a signal to every waiting case (each a step of its own in this transaction,
+        so a thrown signal and what it triggers happen together), then start cases."""
+        reached = 0
+        for instance_id, sub_id in self.store.signal_waiters(name):
+            inst = self.store.load(instance_id)
+            if inst is None or sub_id not in inst.subscriptions:
+                continue  # an earlier delivery of this broadcast moved that case on
+            run = self._run(inst)
+            run.trigger(inst.subscriptions[sub_id], variables)
+            self._finish(run)
+            reached += 1
+        for versions in list(self._versions.values()):
+            proc = versions[-1]
+            start = proc.signal_starts.get(name)
+            if start is not None:
+                self._start_at(proc, start, variables, None)
+                reached += 1
+        return reached
 
     def children(self, instance_id: str) -> list[Case]:
         """The cases this case started with call activities, oldest first."""

@@ -240,6 +240,21 @@ def decide(
     _run(action)
 
 
+@app.command()
+def signal(
+    name: Annotated[str, typer.Argument(help="signal name")],
+    var: VarOption = None,
+    db: DbOption = None,
+) -> None:
+    """Broadcast a signal to every case waiting for it (and start cases it starts)."""
+
+    def action() -> None:
+        reached = _engine(db).signal(name, parse_assignments(var))
+        console.print(_("signal {name} reached {n} cases", name=name, n=reached))
+
+    _run(action)
+
+
 def _print_where(active: tuple[str, ...], state: str) -> None:
     where = ", ".join(active) if active else "-"
     console.print(_("state: {state}; at: {where}", state=_(state), where=where))

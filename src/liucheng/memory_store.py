@@ -30,6 +30,7 @@ _ACTIVE = InstanceState.ACTIVE
 _TIMER = SubscriptionKind.TIMER
 _DUE_KINDS = (SubscriptionKind.TIMER, SubscriptionKind.JOB)  # what due_timers hands out
 _MESSAGE = SubscriptionKind.MESSAGE
+_SIGNAL = SubscriptionKind.SIGNAL
 
 
 class MemoryStore:
@@ -230,6 +231,15 @@ class MemoryStore:
             if inst.state is _ACTIVE and inst.subscriptions
             for sub in inst.subscriptions.values()
             if sub.kind is _MESSAGE and sub.message == message and (key is None or sub.key == key)
+        ]
+
+    def signal_waiters(self, name: str) -> list[tuple[str, int]]:
+        return [
+            (inst.id, sub.id)
+            for inst in self._instances.values()
+            if inst.state is _ACTIVE and inst.subscriptions
+            for sub in inst.subscriptions.values()
+            if sub.kind is _SIGNAL and sub.message == name
         ]
 
     def due_timers(self, now: datetime) -> list[tuple[datetime, str, int]]:

@@ -146,6 +146,10 @@ class Store(Protocol):
         """(case id, subscription id) of active cases waiting for ``message`` (and ``key``)."""
         ...
 
+    def signal_waiters(self, name: str) -> list[tuple[str, int]]:
+        """(case id, subscription id) of active cases waiting for the signal ``name``."""
+        ...
+
     def due_timers(self, now: datetime) -> list[tuple[datetime, str, int]]:
         """(due, case id, subscription id) of timers and jobs due by ``now``, earliest first."""
         ...

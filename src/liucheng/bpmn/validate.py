@@ -49,11 +49,11 @@ _NONE = None
 #: definition, e.g. a none start event).  Tags missing here are not supported at all.
 SUPPORTED: Final[Mapping[str, frozenset[str | None]]] = MappingProxyType(
     {
-        "startEvent": frozenset({_NONE, "timer", "message", "error", "escalation"}),
-        "endEvent": frozenset({_NONE, "terminate", "error", "escalation", "message"}),
-        "intermediateCatchEvent": frozenset({"timer", "message"}),
-        "intermediateThrowEvent": frozenset({_NONE, "message", "escalation"}),
-        "boundaryEvent": frozenset({"timer", "message", "error", "escalation"}),
+        "startEvent": frozenset({_NONE, "timer", "message", "error", "escalation", "signal"}),
+        "endEvent": frozenset({_NONE, "terminate", "error", "escalation", "message", "signal"}),
+        "intermediateCatchEvent": frozenset({"timer", "message", "signal"}),
+        "intermediateThrowEvent": frozenset({_NONE, "message", "escalation", "signal"}),
+        "boundaryEvent": frozenset({"timer", "message", "error", "escalation", "signal"}),
         "task": frozenset({_NONE}),
         "userTask": frozenset({_NONE}),
         "manualTask": frozenset({_NONE}),
@@ -117,7 +117,7 @@ def validate(
     features: frozenset[str] = SUPPORTED_FEATURES,
 ) -> list[ValidationIssue]:
     """Every problem in ``defs``; an empty list means the model is sound (and runnable)."""
-    v = _Validator(defs, supported, features)
+    v = _Validator(defs, supported, features, for_execution)
     v.issues.extend(defs.parse_issues)
     v.unique_ids()
     documentary = _documentary_pools(defs)
@@ -154,8 +154,10 @@ class _Validator:
         defs: Definitions,
         supported: Mapping[str, frozenset[str | None]],
         features: frozenset[str],
+        for_execution: bool = True,
     ) -> None:
         self.defs = defs
+        self.for_execution = for_execution
         self.supported = supported
         self.features = features
         self.issues: list[ValidationIssue] = []
@@ -235,7 +237,8 @@ class _Validator:
 
     def process(self, process: Process) -> None:
         starts = [n for n in process.body.nodes.values() if n.tag == "startEvent"]
-        if not starts:
+        if not starts and (process.body.nodes or self.for_execution):
+            # an empty process (a pool drawn for a partner) is fine in a descriptive model
             self.issue(f"process '{process.id}' has no start event", process.id, process.line)
         self.scope(process.body, process.id, event_sub=False, ad_hoc=False)
         for lane in _lanes(process.lanes):
@@ -271,6 +274,7 @@ class _Validator:
                 if (
                     node.tag in ("subProcess", "transaction")
                     and not node.triggered_by_event
+                    and (node.body.nodes or self.for_execution)  # collapsed and empty: fine
                     and not any(
                         n.tag == "startEvent" and not n.event_definitions
                         for n in node.body.nodes.values()
@@ -306,7 +310,8 @@ class _Validator:
                     node.id,
                     node.line,
                 )
-        if node.tag == "exclusiveGateway" and len(flows_out) > 1:
+        if node.tag == "exclusiveGateway" and len(flows_out) > 1 and self.for_execution:
+            # A descriptive model names its branches instead of writing conditions.
             bare = [
                 f
                 for f in flows_out

@@ -117,7 +117,15 @@ class CallCancelled:
     case_id: str
 
 
-Effect = CallStart | CallEnded | CallEscalated | CallCancelled
+@dataclass(slots=True)
+class SignalThrown:
+    """A signal was thrown: every case waiting for it hears it, and it may start cases."""
+
+    name: str
+    variables: dict[str, Any]
+
+
+Effect = CallStart | CallEnded | CallEscalated | CallCancelled | SignalThrown
 
 
 def _random_case_id() -> str:
@@ -984,6 +992,8 @@ class Run:
                 self.subscribe_timer(tok, boundary, tok)
             elif boundary.message is not None:
                 self.subscribe_message(tok, boundary, tok)
+            elif boundary.signal is not None:
+                self.subscribe_signal(tok, boundary, tok)
 
     def do_receive(self, tok: Token, node: Node) -> None:
         if self.subscribe_message(tok, node):
@@ -993,6 +1003,35 @@ class Run:
     def do_catch_message(self, tok: Token, node: Node) -> None:
         if self.subscribe_message(tok, node):
             tok.state = TokenState.WAITING
+
+    def subscribe_signal(self, tok: Token, node: Node, attach: Token | None = None) -> bool:
+        waiter = attach or tok
+        kind = SubscriptionKind.SIGNAL
+        sub = Subscription(self.inst.new_id(), kind, node.id, waiter.id, node.signal)
+        self.inst.subscriptions[sub.id] = sub
+        return True
+
+    def do_catch_signal(self, tok: Token, node: Node) -> None:
+        self.subscribe_signal(tok, node)
+        tok.state = TokenState.WAITING
+
+    def throw_signal(self, tok: Token, node: Node) -> None:
+        """Broadcast the signal once this step is saved; its payload is the element's
+        input-mapped (local) variables, as for a message."""
+        assert node.signal is not None
+        payload: dict[str, Any] = {}
+        if tok.local is not None:
+            payload = dict(self.inst.scopes[tok.local].variables)
+        self.record(HistoryKind.SIGNAL_THROWN, node.id, tok.id, payload or None, node.signal)
+        self.effect(SignalThrown(node.signal, payload))
+
+    def do_throw_signal(self, tok: Token, node: Node) -> None:
+        self.throw_signal(tok, node)
+        self.leave(tok, node)
+
+    def do_end_signal(self, tok: Token, node: Node) -> None:
+        self.throw_signal(tok, node)
+        self.leave(tok, node, ())
 
     def do_catch_timer(self, tok: Token, node: Node) -> None:
         if self.subscribe_timer(tok, node):
@@ -1271,6 +1310,9 @@ class Run:
             self.pass_event_gateway(waiter, node)
         if sub.kind is SubscriptionKind.TIMER:
             self.record(HistoryKind.TIMER_FIRED, node.id, waiter.id)
+        elif sub.kind is SubscriptionKind.SIGNAL:
+            payload = dict(variables) if variables else None
+            self.record(HistoryKind.SIGNAL_RECEIVED, node.id, waiter.id, payload, sub.message)
         else:
             self.record(
                 HistoryKind.MESSAGE_RECEIVED,
@@ -1307,11 +1349,12 @@ class Run:
         tok.state = TokenState.WAITING
         for flow in node.outgoing:
             event = nodes[flow.target]
-            armed = (
-                self.subscribe_timer(tok, event, tok)
-                if event.timer is not None
-                else self.subscribe_message(tok, event, tok)
-            )
+            if event.timer is not None:
+                armed = self.subscribe_timer(tok, event, tok)
+            elif event.signal is not None:
+                armed = self.subscribe_signal(tok, event, tok)
+            else:
+                armed = self.subscribe_message(tok, event, tok)
             if not armed:  # an incident on the token: none of the events may fire meanwhile
                 self.drop_subscriptions(tok.id)
                 return
@@ -1622,6 +1665,9 @@ class Run:
                     cycle=cycle,
                     armed=self.now if cycle else None,
                 )
+            elif start.signal is not None:
+                kind = SubscriptionKind.SIGNAL
+                sub = Subscription(self.inst.new_id(), kind, start.id, owner, start.signal)
             elif start.message is not None:
                 key = self.inst.business_key
                 if start.correlation_key is not None:
@@ -1648,6 +1694,9 @@ class Run:
             )
         if sub.kind is SubscriptionKind.TIMER:
             self.record(HistoryKind.TIMER_FIRED, start.id, None)
+        elif sub.kind is SubscriptionKind.SIGNAL:
+            payload = dict(variables) if variables else None
+            self.record(HistoryKind.SIGNAL_RECEIVED, start.id, None, payload, sub.message)
         else:
             payload = dict(variables) if variables else None
             self.record(HistoryKind.MESSAGE_RECEIVED, start.id, None, payload, sub.message)

@@ -121,6 +121,7 @@ class Node:
     outputs: tuple[tuple[str, Evaluator], ...] = ()
     # events
     message: str | None = None
+    signal: str | None = None  # the name of the signal thrown or caught
     correlation_key: Evaluator | None = None
     timer_type: str | None = None
     timer: Evaluator | None = None
@@ -178,6 +179,7 @@ class CompiledProcess:
     start: str | None = None  # the none start event at process level
     timer_starts: tuple[str, ...] = ()
     message_starts: dict[str, str] = field(default_factory=dict)  # message name -> start event
+    signal_starts: dict[str, str] = field(default_factory=dict)  # signal name -> start event
     content_hash: str = ""
     has_inclusive_joins: bool = False  # lets the executor skip the join check entirely
     event_starts: tuple[str, ...] = ()  # start events of the process's event subprocesses
@@ -197,15 +199,22 @@ def _behaviour(node: FlowNode) -> str:
             "error": "end_error",
             "escalation": "end_escalation",
             "message": "end_message",
+            "signal": "end_signal",
         }.get(kind, "unsupported")
     if tag == "intermediateCatchEvent":
-        return {"timer": "catch_timer", "message": "catch_message"}.get(kind or "", "unsupported")
+        catches = {"timer": "catch_timer", "message": "catch_message", "signal": "catch_signal"}
+        return catches.get(kind or "", "unsupported")
     if tag == "intermediateThrowEvent":
-        return {None: "pass", "message": "throw_message", "escalation": "throw_escalation"}.get(
-            kind, "unsupported"
-        )
+        throws = {
+            None: "pass",
+            "message": "throw_message",
+            "escalation": "throw_escalation",
+            "signal": "throw_signal",
+        }
+        return throws.get(kind, "unsupported")
     if tag == "boundaryEvent":
-        return "boundary" if kind in ("timer", "message", "error", "escalation") else "unsupported"
+        caught = ("timer", "message", "error", "escalation", "signal")
+        return "boundary" if kind in caught else "unsupported"
     return {
         "userTask": "user",
         "serviceTask": "service",
@@ -480,7 +489,7 @@ class _Compiler:
             self.issue("an event subprocess needs exactly one start event with a trigger", fn)
             return
         kind = starts[0].event_kind
-        if kind not in ("message", "timer", "error", "escalation"):
+        if kind not in ("message", "timer", "error", "escalation", "signal"):
             self.issue(f"event subprocesses started by a {kind} event are not supported yet", fn)
         if kind == "error" and not starts[0].is_interrupting:
             self.issue("an error event subprocess is always interrupting", fn)
@@ -500,11 +509,11 @@ class _Compiler:
                 self.issue(f"flow '{flow.id}' out of an event-based gateway has a condition", fn)
             if target is None:
                 continue
-            waits = target.timer is not None or target.message is not None
+            waits = target.timer is not None or target.message is not None or bool(target.signal)
             if target.model.tag not in ("intermediateCatchEvent", "receiveTask") or not waits:
                 self.issue(
                     f"flow '{flow.id}' out of an event-based gateway leads to '{target.id}', "
-                    "which is not a timer or message catch event or a receive task",
+                    "which is not a timer, message or signal catch event or a receive task",
                     fn,
                 )
             elif len(target.incoming) > 1:
@@ -701,6 +710,11 @@ class _Compiler:
             if ev.ref is not None:
                 err = self.definitions.errors.get(ev.ref)
                 node.code = (err.error_code or err.name or err.id) if err else ev.ref
+        elif ev.kind == "signal":
+            sig = self.definitions.signals.get(ev.ref) if ev.ref else None
+            node.signal = (sig.name or sig.id) if sig else ev.ref
+            if not node.signal:
+                self.issue("signal event names no signal", fn)
         elif ev.kind == "escalation" and ev.ref is not None:
             esc = self.definitions.escalations.get(ev.ref)
             node.code = (esc.escalation_code or esc.name or esc.id) if esc else ev.ref
@@ -819,6 +833,8 @@ def compile_process(
             timer_starts.append(fn.id)
         elif fn.event_kind == "message" and node.message:
             compiled.message_starts[node.message] = fn.id
+        elif fn.event_kind == "signal" and node.signal:
+            compiled.signal_starts[node.signal] = fn.id
         else:
             compiler.issue(f"start events with a {fn.event_kind} trigger are not supported yet", fn)
     compiled.timer_starts = tuple(timer_starts)
@@ -826,7 +842,12 @@ def compile_process(
     compiled.has_inclusive_joins = any(
         n.behaviour == "or" and len(n.incoming) > 1 for n in compiler.nodes.values()
     )
-    if start is None and not timer_starts and not compiled.message_starts:
+    if (
+        start is None
+        and not timer_starts
+        and not compiled.message_starts
+        and not (compiled.signal_starts)
+    ):
         compiler.issue("process has no start event", None)
     if compiler.issues:
         raise BpmnValidationError(compiler.issues)

@@ -44,6 +44,8 @@ class HistoryKind(enum.StrEnum):
     JOB_FAILED = "job_failed"
     DECISION_EVALUATED = "decision_evaluated"  # detail: the decision and the rules that matched
     CALLED = "called"  # a call activity started a case; detail: the called case's id
+    SIGNAL_THROWN = "signal_thrown"  # detail: the signal's name
+    SIGNAL_RECEIVED = "signal_received"  # detail: the signal's name
 
 
 class InstanceState(enum.StrEnum):
@@ -128,6 +130,7 @@ class SubscriptionKind(enum.StrEnum):
     TIMER = "timer"
     JOB = "job"  # an asynchronous continuation: the engine goes on in a later transaction
     CALL = "call"  # a call activity waits for the case it called (``message``: that case's id)
+    SIGNAL = "signal"  # a broadcast signal (``message``: its name)
 
 
 @dataclass(slots=True)

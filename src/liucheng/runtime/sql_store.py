@@ -179,7 +179,7 @@ from liucheng.engine.state import (
 )
 from liucheng.errors import ConflictError, LiuchengError
 from liucheng.runtime import schema
-from liucheng.runtime.database import WRITE_OPTION, connect
+from liucheng.runtime.database import WRITE_OPTION, Checkpointer, connect
 from liucheng.runtime.database import upgrade as upgrade_schema
 from liucheng.store import BufferedMessage, DeploymentRecord, StartTimer, TaskQuery
 
@@ -196,6 +196,7 @@ _TIMER = SubscriptionKind.TIMER.value
 _JOB = SubscriptionKind.JOB.value
 _DUE_KINDS = (_TIMER, _JOB)  # timers and jobs: what due_timers hands out
 _MESSAGE = SubscriptionKind.MESSAGE.value
+_SIGNAL = SubscriptionKind.SIGNAL.value
 _START_TIMER_COLUMNS = (
     _ST.c.process_id,
     _ST.c.node,
@@ -532,7 +533,8 @@ class _Transaction:
             self.cursor: Any = self.raw.cursor()
             self.command("BEGIN" if pg else "BEGIN IMMEDIATE")
         except BaseException:
-            _release(self.fairy, pg)
+            self.rollback()
+            self.close()
             raise
 
     # -- statements ---------------------------------------------------------------------------
@@ -726,6 +728,10 @@ class SqlStore:
         self._sql = _SQL[self._pg]
         self._values = _VALUES[self._pg]
         self.trace: Trace | None = None
+        self._checkpointer: Checkpointer | None = None
+        database = self.engine.url.database
+        if not self._pg and database not in (None, "", ":memory:"):
+            self._checkpointer = Checkpointer(str(database), self)
         self._local = threading.local()
         self._seen: OrderedDict[tuple[str, int], _Seen] = OrderedDict()
         self._seen_lock = threading.Lock()
@@ -735,6 +741,9 @@ class SqlStore:
 
     def close(self) -> None:
         """Close the pooled connections (only those of an engine this store opened)."""
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         if self._owns_engine:
             self.engine.dispose()
 
@@ -1113,6 +1122,11 @@ class SqlStore:
             rows = self._rows(self._sql.message_waiters, (_MESSAGE, message, _ACTIVE))
         else:
             rows = self._rows(self._sql.message_waiters_by_key, (_MESSAGE, message, key, _ACTIVE))
+        return [(instance_id, sub_id) for instance_id, sub_id in rows]
+
+    def signal_waiters(self, name: str) -> list[tuple[str, int]]:
+        """(case id, subscription id) of active cases waiting for the signal ``name``."""
+        rows = self._rows(self._sql.message_waiters, (_SIGNAL, name, _ACTIVE))
         return [(instance_id, sub_id) for instance_id, sub_id in rows]
 
     def due_timers(self, now: datetime) -> list[tuple[datetime, str, int]]:
