@@ -613,6 +613,7 @@ class Engine:
         inst = self._active(instance_id)
         run = self._run(inst)
         run.set_variables(0, values, None)
+        run.drain()  # conditional events waiting on these variables may now go on
         return self._finish(run)
 
     def _active(self, instance_id: str) -> Instance:

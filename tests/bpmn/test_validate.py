@@ -142,7 +142,7 @@ def test_unsupported_elements_are_named() -> None:
         (
             "when_paid",
             6,
-            "intermediate catch event 'when_paid' with a conditional event definition is not "
+            "intermediate catch event 'when_paid' with a link event definition is not "
             "supported yet",
         ),
         (
@@ -158,7 +158,7 @@ def test_supported_set_can_be_extended() -> None:
     defs = parse_bpmn_file(MODELS / "invalid" / "unsupported.bpmn")
     wider = dict(SUPPORTED)
     wider["complexGateway"] = frozenset({None})
-    wider["intermediateCatchEvent"] = SUPPORTED["intermediateCatchEvent"] | {"conditional"}
+    wider["intermediateCatchEvent"] = SUPPORTED["intermediateCatchEvent"] | {"link"}
     wider["intermediateThrowEvent"] = SUPPORTED["intermediateThrowEvent"] | {"compensate"}
     issues = validate(defs, supported=wider)
     assert issues == []

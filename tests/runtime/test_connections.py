@@ -32,3 +32,42 @@ def test_an_idle_connection_the_server_closed_is_replaced(
     finally:
         store.close()
         admin.dispose()
+
+
+def test_a_sqlite_store_checkpoints_in_a_thread_of_its_own(sqlite_url: str) -> None:
+    """Commits leave their pages in the WAL; the store's ``Checkpointer`` copies them into the
+    database file within a moment, so that no commit has to (see ``database``)."""
+    import sqlite3
+    import threading
+    import time
+    from pathlib import Path
+
+    from .conftest import Cases
+
+    def checkpointers() -> int:
+        return sum(t.name == "liucheng-checkpoint" for t in threading.enumerate())
+
+    before = checkpointers()
+    store = SqlStore(sqlite_url)
+    # ``immutable``: read the database file alone, as if the WAL did not exist.
+    file_only = f"{Path(sqlite_url.removeprefix('sqlite:///')).absolute().as_uri()}?immutable=1"
+    try:
+        assert checkpointers() == before + 1
+        cases = Cases()
+        ids = [cases.start(None) for _ in range(5)]
+        for case_id in ids:
+            store.insert(cases.instance(case_id))
+        deadline = time.monotonic() + 5
+        while True:
+            probe = sqlite3.connect(file_only, uri=True)
+            try:
+                (in_file,) = probe.execute("SELECT count(*) FROM instances").fetchone()
+            finally:
+                probe.close()
+            if in_file == len(ids) or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        assert in_file == len(ids)
+    finally:
+        store.close()
+    assert checkpointers() == before

@@ -49,11 +49,15 @@ _NONE = None
 #: definition, e.g. a none start event).  Tags missing here are not supported at all.
 SUPPORTED: Final[Mapping[str, frozenset[str | None]]] = MappingProxyType(
     {
-        "startEvent": frozenset({_NONE, "timer", "message", "error", "escalation", "signal"}),
+        "startEvent": frozenset(
+            {_NONE, "timer", "message", "error", "escalation", "signal", "conditional"}
+        ),
         "endEvent": frozenset({_NONE, "terminate", "error", "escalation", "message", "signal"}),
-        "intermediateCatchEvent": frozenset({"timer", "message", "signal"}),
+        "intermediateCatchEvent": frozenset({"timer", "message", "signal", "conditional"}),
         "intermediateThrowEvent": frozenset({_NONE, "message", "escalation", "signal"}),
-        "boundaryEvent": frozenset({"timer", "message", "error", "escalation", "signal"}),
+        "boundaryEvent": frozenset(
+            {"timer", "message", "error", "escalation", "signal", "conditional"}
+        ),
         "task": frozenset({_NONE}),
         "userTask": frozenset({_NONE}),
         "manualTask": frozenset({_NONE}),

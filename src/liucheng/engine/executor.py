@@ -161,6 +161,7 @@ class Run:
 
     __slots__ = (
         "agenda",
+        "changed",
         "effects",
         "env",
         "history",
@@ -183,6 +184,7 @@ class Run:
         self.agenda: deque[int] = deque()
         self.outbox: list[OutgoingMessage] = _NO_MESSAGES  # replaced by a list on first send
         self.effects: list[Effect] = _NO_EFFECTS  # on other cases: call activities, see ``effect``
+        self.changed = False  # variables changed: conditional events ask their conditions again
         self.tokens = inst.tokens
         self.history = inst.history
         self.seq0 = inst.history_base + 1  # the sequence number of history[0]
@@ -234,6 +236,7 @@ class Run:
         """
         if not values:
             return
+        self.changed = True
         scopes = self.inst.scopes
         for name, value in values.items():
             s: int | None = sid
@@ -248,6 +251,7 @@ class Run:
         h.append((self.seq0 + len(h), self.now, _CHANGED, element, None, pairs, None))
 
     def delete_variables(self, sid: int, names: list[str], element: str | None) -> None:
+        self.changed = True
         scopes = self.inst.scopes
         for name in names:
             s: int | None = sid
@@ -280,8 +284,11 @@ class Run:
                 if tok is None or tok.state is not TokenState.READY:
                     continue
                 self.enter(tok, nodes[tok.node])
-            if not self.proc.has_inclusive_joins or not self.fire_inclusive_joins():
-                return
+            if self.proc.has_inclusive_joins and self.fire_inclusive_joins():
+                continue
+            if self.changed and self.proc.has_conditions and self.fire_conditions():
+                continue
+            return
 
     def enter(self, tok: Token, node: Node) -> None:
         if node.async_before and tok.id != self.resuming:
@@ -994,6 +1001,8 @@ class Run:
                 self.subscribe_message(tok, boundary, tok)
             elif boundary.signal is not None:
                 self.subscribe_signal(tok, boundary, tok)
+            elif boundary.when is not None:
+                self.subscribe_condition(tok, boundary)
 
     def do_receive(self, tok: Token, node: Node) -> None:
         if self.subscribe_message(tok, node):
@@ -1010,6 +1019,63 @@ class Run:
         sub = Subscription(self.inst.new_id(), kind, node.id, waiter.id, node.signal)
         self.inst.subscriptions[sub.id] = sub
         return True
+
+    # == conditional events ======================================================================
+    def subscribe_condition(self, waiter: Token, node: Node) -> None:
+        kind = SubscriptionKind.CONDITION
+        sub = Subscription(self.inst.new_id(), kind, node.id, waiter.id)
+        self.inst.subscriptions[sub.id] = sub
+
+    def do_catch_condition(self, tok: Token, node: Node) -> None:
+        """Go on at once if the condition holds already, else wait until a change makes it."""
+        assert node.when is not None
+        try:
+            met = node.when(self.view(tok))
+        except ExpressionError as exc:
+            self.incident(tok, node, "expression", str(exc.at_element(node.id)))
+            return
+        if met:
+            self.record(HistoryKind.CONDITION_MET, node.id, tok.id)
+            self.leave(tok, node)
+            return
+        self.subscribe_condition(tok, node)
+        tok.state = TokenState.WAITING
+
+    def fire_conditions(self) -> bool:
+        """Variables changed during the step: ask every waiting conditional event again, and
+        trigger those whose condition now holds.  Returns whether any did."""
+        self.changed = False
+        subs = self.inst.subscriptions
+        nodes = self.proc.nodes
+        fired = False
+        for sub in [s for s in subs.values() if s.kind is SubscriptionKind.CONDITION]:
+            if sub.id not in subs:
+                continue  # withdrawn by an earlier trigger of this round
+            node = nodes[sub.node]
+            assert node.when is not None
+            try:
+                met = node.when(self.condition_view(sub, node))
+            except ExpressionError as exc:
+                waiter = self.tokens.get(sub.token)
+                if waiter is not None and waiter.node == node.id:
+                    del subs[sub.id]
+                    self.incident(waiter, node, "expression", str(exc.at_element(node.id)))
+                continue  # a boundary or event subprocess condition that fails is not met
+            if met:
+                self.trigger(sub, None)
+                fired = True
+        return fired
+
+    def condition_view(self, sub: Subscription, node: Node) -> Mapping[str, Any]:
+        if not node.event_start:
+            return self.view(self.tokens[sub.token])
+        if sub.token == 0:
+            return self.inst.scopes[0].variables
+        owner = self.tokens[sub.token]
+        for scope in self.inst.scopes.values():
+            if scope.token == owner.id and scope.node == owner.node:
+                return self.scope_view(scope.id)
+        return self.view(owner)  # pragma: no cover - the body scope exists while it waits
 
     def do_catch_signal(self, tok: Token, node: Node) -> None:
         self.subscribe_signal(tok, node)
@@ -1313,6 +1379,8 @@ class Run:
         elif sub.kind is SubscriptionKind.SIGNAL:
             payload = dict(variables) if variables else None
             self.record(HistoryKind.SIGNAL_RECEIVED, node.id, waiter.id, payload, sub.message)
+        elif sub.kind is SubscriptionKind.CONDITION:
+            self.record(HistoryKind.CONDITION_MET, node.id, waiter.id)
         else:
             self.record(
                 HistoryKind.MESSAGE_RECEIVED,
@@ -1353,6 +1421,9 @@ class Run:
                 armed = self.subscribe_timer(tok, event, tok)
             elif event.signal is not None:
                 armed = self.subscribe_signal(tok, event, tok)
+            elif event.when is not None:
+                self.subscribe_condition(tok, event)
+                armed = True
             else:
                 armed = self.subscribe_message(tok, event, tok)
             if not armed:  # an incident on the token: none of the events may fire meanwhile
@@ -1668,6 +1739,9 @@ class Run:
             elif start.signal is not None:
                 kind = SubscriptionKind.SIGNAL
                 sub = Subscription(self.inst.new_id(), kind, start.id, owner, start.signal)
+            elif start.when is not None:
+                kind = SubscriptionKind.CONDITION
+                sub = Subscription(self.inst.new_id(), kind, start.id, owner)
             elif start.message is not None:
                 key = self.inst.business_key
                 if start.correlation_key is not None:
@@ -1697,6 +1771,8 @@ class Run:
         elif sub.kind is SubscriptionKind.SIGNAL:
             payload = dict(variables) if variables else None
             self.record(HistoryKind.SIGNAL_RECEIVED, start.id, None, payload, sub.message)
+        elif sub.kind is SubscriptionKind.CONDITION:
+            self.record(HistoryKind.CONDITION_MET, start.id, None)
         else:
             payload = dict(variables) if variables else None
             self.record(HistoryKind.MESSAGE_RECEIVED, start.id, None, payload, sub.message)

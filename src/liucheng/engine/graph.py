@@ -122,6 +122,7 @@ class Node:
     # events
     message: str | None = None
     signal: str | None = None  # the name of the signal thrown or caught
+    when: Condition | None = None  # a conditional event's condition
     correlation_key: Evaluator | None = None
     timer_type: str | None = None
     timer: Evaluator | None = None
@@ -182,6 +183,7 @@ class CompiledProcess:
     signal_starts: dict[str, str] = field(default_factory=dict)  # signal name -> start event
     content_hash: str = ""
     has_inclusive_joins: bool = False  # lets the executor skip the join check entirely
+    has_conditions: bool = False  # conditional events: variables changes are watched
     event_starts: tuple[str, ...] = ()  # start events of the process's event subprocesses
 
 
@@ -202,7 +204,12 @@ def _behaviour(node: FlowNode) -> str:
             "signal": "end_signal",
         }.get(kind, "unsupported")
     if tag == "intermediateCatchEvent":
-        catches = {"timer": "catch_timer", "message": "catch_message", "signal": "catch_signal"}
+        catches = {
+            "timer": "catch_timer",
+            "message": "catch_message",
+            "signal": "catch_signal",
+            "conditional": "catch_condition",
+        }
         return catches.get(kind or "", "unsupported")
     if tag == "intermediateThrowEvent":
         throws = {
@@ -213,7 +220,7 @@ def _behaviour(node: FlowNode) -> str:
         }
         return throws.get(kind, "unsupported")
     if tag == "boundaryEvent":
-        caught = ("timer", "message", "error", "escalation", "signal")
+        caught = ("timer", "message", "error", "escalation", "signal", "conditional")
         return "boundary" if kind in caught else "unsupported"
     return {
         "userTask": "user",
@@ -489,7 +496,7 @@ class _Compiler:
             self.issue("an event subprocess needs exactly one start event with a trigger", fn)
             return
         kind = starts[0].event_kind
-        if kind not in ("message", "timer", "error", "escalation", "signal"):
+        if kind not in ("message", "timer", "error", "escalation", "signal", "conditional"):
             self.issue(f"event subprocesses started by a {kind} event are not supported yet", fn)
         if kind == "error" and not starts[0].is_interrupting:
             self.issue("an error event subprocess is always interrupting", fn)
@@ -509,11 +516,17 @@ class _Compiler:
                 self.issue(f"flow '{flow.id}' out of an event-based gateway has a condition", fn)
             if target is None:
                 continue
-            waits = target.timer is not None or target.message is not None or bool(target.signal)
+            waits = (
+                target.timer is not None
+                or target.message is not None
+                or bool(target.signal)
+                or target.when is not None
+            )
             if target.model.tag not in ("intermediateCatchEvent", "receiveTask") or not waits:
                 self.issue(
                     f"flow '{flow.id}' out of an event-based gateway leads to '{target.id}', "
-                    "which is not a timer, message or signal catch event or a receive task",
+                    "which is not a timer, message, signal or conditional catch event or a "
+                    "receive task",
                     fn,
                 )
             elif len(target.incoming) > 1:
@@ -710,6 +723,12 @@ class _Compiler:
             if ev.ref is not None:
                 err = self.definitions.errors.get(ev.ref)
                 node.code = (err.error_code or err.name or err.id) if err else ev.ref
+        elif ev.kind == "conditional":
+            if ev.condition is None or not ev.condition.text.strip():
+                self.issue("conditional event has no condition", fn)
+            else:
+                text, lang = ev.condition.text.strip(), _lang(ev.condition.language, fn, self)
+                node.when = self.condition(text, lang, fn)
         elif ev.kind == "signal":
             sig = self.definitions.signals.get(ev.ref) if ev.ref else None
             node.signal = (sig.name or sig.id) if sig else ev.ref
@@ -839,6 +858,7 @@ def compile_process(
             compiler.issue(f"start events with a {fn.event_kind} trigger are not supported yet", fn)
     compiled.timer_starts = tuple(timer_starts)
     compiled.event_starts = compiler.event_starts(process.body)
+    compiled.has_conditions = any(n.when is not None for n in compiler.nodes.values())
     compiled.has_inclusive_joins = any(
         n.behaviour == "or" and len(n.incoming) > 1 for n in compiler.nodes.values()
     )

@@ -46,6 +46,7 @@ class HistoryKind(enum.StrEnum):
     CALLED = "called"  # a call activity started a case; detail: the called case's id
     SIGNAL_THROWN = "signal_thrown"  # detail: the signal's name
     SIGNAL_RECEIVED = "signal_received"  # detail: the signal's name
+    CONDITION_MET = "condition_met"  # a conditional event's condition became true
 
 
 class InstanceState(enum.StrEnum):
@@ -131,6 +132,8 @@ class SubscriptionKind(enum.StrEnum):
     JOB = "job"  # an asynchronous continuation: the engine goes on in a later transaction
     CALL = "call"  # a call activity waits for the case it called (``message``: that case's id)
     SIGNAL = "signal"  # a broadcast signal (``message``: its name)
+    CONDITION = "cond"  # a conditional event: asked again whenever variables change (the
+    #                     stored kind column holds 8 characters)
 
 
 @dataclass(slots=True)
