@@ -53,8 +53,8 @@ SUPPORTED: Final[Mapping[str, frozenset[str | None]]] = MappingProxyType(
             {_NONE, "timer", "message", "error", "escalation", "signal", "conditional"}
         ),
         "endEvent": frozenset({_NONE, "terminate", "error", "escalation", "message", "signal"}),
-        "intermediateCatchEvent": frozenset({"timer", "message", "signal", "conditional"}),
-        "intermediateThrowEvent": frozenset({_NONE, "message", "escalation", "signal"}),
+        "intermediateCatchEvent": frozenset({"timer", "message", "signal", "conditional", "link"}),
+        "intermediateThrowEvent": frozenset({_NONE, "message", "escalation", "signal", "link"}),
         "boundaryEvent": frozenset(
             {"timer", "message", "error", "escalation", "signal", "conditional"}
         ),

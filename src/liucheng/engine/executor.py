@@ -1095,6 +1095,14 @@ class Run:
         self.throw_signal(tok, node)
         self.leave(tok, node)
 
+    def do_throw_link(self, tok: Token, node: Node) -> None:
+        """Go on at the link catch event of the same name: a sequence flow drawn as two events."""
+        assert node.link is not None
+        self.record(HistoryKind.ELEMENT_COMPLETED, node.id, tok.id)
+        tok.node = node.link
+        tok.via = None
+        self.schedule(tok)
+
     def do_end_signal(self, tok: Token, node: Node) -> None:
         self.throw_signal(tok, node)
         self.leave(tok, node, ())

@@ -123,6 +123,7 @@ class Node:
     message: str | None = None
     signal: str | None = None  # the name of the signal thrown or caught
     when: Condition | None = None  # a conditional event's condition
+    link: str | None = None  # a link throw event: the link catch event it goes on at
     correlation_key: Evaluator | None = None
     timer_type: str | None = None
     timer: Evaluator | None = None
@@ -209,6 +210,7 @@ def _behaviour(node: FlowNode) -> str:
             "message": "catch_message",
             "signal": "catch_signal",
             "conditional": "catch_condition",
+            "link": "pass",  # a link catch only continues what its throw started
         }
         return catches.get(kind or "", "unsupported")
     if tag == "intermediateThrowEvent":
@@ -217,6 +219,7 @@ def _behaviour(node: FlowNode) -> str:
             "message": "throw_message",
             "escalation": "throw_escalation",
             "signal": "throw_signal",
+            "link": "throw_link",
         }
         return throws.get(kind, "unsupported")
     if tag == "boundaryEvent":
@@ -457,6 +460,7 @@ class _Compiler:
             self.link(fn, scope)
             if fn.tag == "eventBasedGateway":
                 self.check_event_gateway(fn)
+        self.link_events(scope)
         joins = [
             f for f in scope.nodes.values() if f.tag == "inclusiveGateway" and len(f.incoming) > 1
         ]
@@ -502,6 +506,26 @@ class _Compiler:
             self.issue("an error event subprocess is always interrupting", fn)
         if fn.incoming or fn.outgoing:
             self.issue("an event subprocess has no incoming or outgoing sequence flows", fn)
+
+    def link_events(self, scope: Scope) -> None:
+        """Pair each link throw event with the link catch event of the same name in its scope."""
+        catches: dict[str, str] = {}
+        throws: list[tuple[FlowNode, str]] = []
+        for fn in scope.nodes.values():
+            if fn.event_kind != "link" or not fn.event_definitions:
+                continue
+            name = fn.event_definitions[0].link_name or fn.name or ""
+            if fn.tag == "intermediateCatchEvent":
+                if name in catches:
+                    self.issue(f"two link catch events are named {name!r} in one scope", fn)
+                catches[name] = fn.id
+            elif fn.tag == "intermediateThrowEvent":
+                throws.append((fn, name))
+        for fn, name in throws:
+            target = catches.get(name)
+            if target is None:
+                self.issue(f"no link catch event named {name!r} in the same scope", fn)
+            self.nodes[fn.id].link = target
 
     def check_event_gateway(self, fn: FlowNode) -> None:
         """Each flow out of an event-based gateway must lead to an event it can wait for."""
