@@ -879,7 +879,7 @@ def compile_process(
         elif fn.event_kind == "signal" and node.signal:
             compiled.signal_starts[node.signal] = fn.id
         else:
-            compiler.issue(f"start events with a {fn.event_kind} trigger are not supported yet", fn)
+            compiler.issue(f"{fn.event_kind} start events are not supported yet", fn)
     compiled.timer_starts = tuple(timer_starts)
     compiled.event_starts = compiler.event_starts(process.body)
     compiled.has_conditions = any(n.when is not None for n in compiler.nodes.values())
