@@ -199,3 +199,17 @@ def test_a_signal_is_broadcast_from_the_command_line(tmp_path: Path) -> None:
     cli(db, "deploy", str(model))
     cli(db, "start", "application")
     assert "signal gates_closed reached 2 cases" in cli(db, "signal", "gates_closed")
+
+
+def test_an_operator_moves_and_migrates_a_case(tmp_path: Path) -> None:
+    db = tmp_path / "office.db"
+    models = Path(__file__).parent / "engine" / "models"
+    cli(db, "deploy", str(models / "test_modify_v1.bpmn"))
+    case_id = cli(db, "start", "licence").split()[0]
+    assert "at: approve" in cli(db, "move", case_id, "review", "approve", "--reason", "paper")
+    cli(db, "move", case_id, "approve", "review")
+    cli(db, "deploy", str(models / "test_modify_v2.bpmn"))
+    assert "has no 'review'" in fails(db, "migrate", case_id, "--version", "2")
+    assert "--map takes old=new" in fails(db, "migrate", case_id, "--version", "2", "--map", "x")
+    out = cli(db, "migrate", case_id, "--version", "2", "--map", "review=document_review")
+    assert "is on version 2" in out and "at: document_review" in out

@@ -255,6 +255,50 @@ def signal(
     _run(action)
 
 
+@app.command()
+def move(
+    instance: Annotated[str, typer.Argument(help="case id")],
+    from_element: Annotated[str, typer.Argument(help="the element whose token is cancelled")],
+    to_element: Annotated[str, typer.Argument(help="the element a token starts before")],
+    reason: Annotated[str, typer.Option("--reason", help="kept in the history")] = "",
+    db: DbOption = None,
+) -> None:
+    """Move a case's token from one element to another (an operator's correction)."""
+
+    def action() -> None:
+        case = _engine(db).move(instance, from_element, to_element, reason=reason)
+        _print_where(case.active, case.state.value)
+
+    _run(action)
+
+
+@app.command()
+def migrate(
+    instance: Annotated[str, typer.Argument(help="case id")],
+    version: Annotated[int, typer.Option("--version", help="the version to move the case to")],
+    map_: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="old=new: an element renamed in the new version"),
+    ] = None,
+    reason: Annotated[str, typer.Option("--reason", help="kept in the history")] = "",
+    db: DbOption = None,
+) -> None:
+    """Move a running case to another version of its process."""
+
+    def action() -> None:
+        mapping = {}
+        for pair in map_ or []:
+            old, sep, new = pair.partition("=")
+            if not sep or not old or not new:
+                raise LiuchengError(_("--map takes old=new, not {pair!r}", pair=pair))
+            mapping[old] = new
+        case = _engine(db).migrate(instance, version, mapping, reason=reason)
+        console.print(_("case {id} is on version {version}", id=case.id, version=case.version))
+        _print_where(case.active, case.state.value)
+
+    _run(action)
+
+
 def _print_where(active: tuple[str, ...], state: str) -> None:
     where = ", ".join(active) if active else "-"
     console.print(_("state: {state}; at: {where}", state=_(state), where=where))

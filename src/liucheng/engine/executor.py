@@ -520,6 +520,42 @@ class Run:
             self.effects = []
         self.effects.append(effect)
 
+    # == operators: modification ==================================================================
+    def move(self, tokens: list[Token], target: Node, reason: str) -> None:
+        """Cancel ``tokens`` and start one token before ``target`` (an operator's correction).
+
+        The new token runs in the scope the target lives in: the process, or the running body
+        of its subprocess (which must be running: nothing starts a subprocess around it).
+        """
+        scopes = self.inst.scopes
+        if target.parent is None:
+            scope_id = 0
+        else:
+            bodies = [
+                s.id
+                for s in scopes.values()
+                if s.node == target.parent
+                and s.token is not None
+                and s.token in self.tokens
+                and all(t.id != s.token for t in tokens)
+                and self.tokens[s.token].node == target.parent
+            ]
+            if len(bodies) != 1:
+                raise LiuchengError(
+                    f"'{target.id}' lies in subprocess '{target.parent}', which "
+                    + ("is not running" if not bodies else "runs more than once")
+                    + " in this case"
+                )
+            scope_id = bodies[0]
+        origin = ", ".join(sorted({t.node for t in tokens})) or "-"
+        for tok in tokens:
+            if tok.id in self.tokens:
+                self.cancel_token(tok)
+        detail = f"{origin} -> {target.id}" + (f": {reason}" if reason else "")
+        self.record(HistoryKind.MODIFIED, target.id, None, detail=detail)
+        self.schedule(self.new_token(target.id, scope_id))
+        self.drain()
+
     # == behaviours: call activity ==============================================================
     def do_call(self, tok: Token, node: Node) -> None:
         """Start the called case (after this step) and wait for it to end."""

@@ -47,6 +47,8 @@ class HistoryKind(enum.StrEnum):
     SIGNAL_THROWN = "signal_thrown"  # detail: the signal's name
     SIGNAL_RECEIVED = "signal_received"  # detail: the signal's name
     CONDITION_MET = "condition_met"  # a conditional event's condition became true
+    MODIFIED = "modified"  # an operator moved a token; detail: from where to where, and why
+    MIGRATED = "migrated"  # the case moved to another version; detail: the versions and mapping
 
 
 class InstanceState(enum.StrEnum):
