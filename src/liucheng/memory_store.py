@@ -19,6 +19,7 @@ from liucheng.engine.state import (
     Instance,
     InstanceState,
     RawEvent,
+    ScopeState,
     SubscriptionKind,
     UserTask,
 )
@@ -26,6 +27,7 @@ from liucheng.errors import ConflictError
 from liucheng.store import BufferedMessage, DeploymentRecord, StartTimer, TaskQuery
 
 _created = operator.attrgetter("created")
+_started_and_id = operator.attrgetter("started", "id")
 _ACTIVE = InstanceState.ACTIVE
 _TIMER = SubscriptionKind.TIMER
 _DUE_KINDS = (SubscriptionKind.TIMER, SubscriptionKind.JOB)  # what due_timers hands out
@@ -50,6 +52,9 @@ class MemoryStore:
         # of plain tuples is invisible to the garbage collector, whereas the live list would be
         # walked by every full collection, for every case ever finished (see ``_archive``).
         self._ended_history: dict[str, tuple[RawEvent, ...]] = {}
+        # Ended cases as plain tuples of plain values (``_freeze``): invisible to the garbage
+        # collector too.  ``load`` rebuilds an Instance from one when asked.
+        self._ended: dict[str, tuple[Any, ...]] = {}
 
     def transaction(self) -> AbstractContextManager[Any]:
         """The store's re-entrant lock: one operation at a time, from any number of threads.
@@ -91,16 +96,22 @@ class MemoryStore:
         self._index_tasks(inst)
 
     def load(self, instance_id: str) -> Instance | None:
-        return self._instances.get(instance_id)
+        inst = self._instances.get(instance_id)
+        if inst is None and instance_id in self._ended:
+            return _thaw(instance_id, self._ended[instance_id])
+        return inst
 
     def save(self, inst: Instance) -> None:
         if self._instances.get(inst.id) is not inst:
-            # A case restored from a dump replaces the one held (Engine.load).
-            old = self._instances.get(inst.id)
+            # A case restored from a dump replaces the one held (Engine.load), or an ended
+            # case rebuilt by ``load`` is saved again.
+            old = self.load(inst.id)
             if old is not None and old.business_key is not None:
                 self._keys.pop((old.process_id, old.business_key), None)
             self._instances[inst.id] = inst
-            self._ended_history.pop(inst.id, None)
+            self._ended.pop(inst.id, None)
+            if inst.history_base == 0:  # it carries its whole history
+                self._ended_history.pop(inst.id, None)
             if inst.business_key is not None:
                 self._keys[(inst.process_id, inst.business_key)] = inst.id
         if self._open_tasks.get(inst.id, ()) != tuple(inst.tasks) or inst.externals:
@@ -109,6 +120,12 @@ class MemoryStore:
             self._index_externals(inst)
         if inst.state is not _ACTIVE:
             self._archive(inst)
+            inst.rev += 1
+            frozen = _freeze(inst)
+            if frozen is not None:
+                self._ended[inst.id] = frozen
+                del self._instances[inst.id]
+            return
         inst.rev += 1
 
     def _archive(self, inst: Instance) -> None:
@@ -163,17 +180,25 @@ class MemoryStore:
     def instances(
         self, process: str | None = None, state: InstanceState | None = None
     ) -> Iterator[Instance]:
-        for inst in self._instances.values():
-            if (process is None or inst.process_id == process) and (
-                state is None or inst.state == state
-            ):
-                yield inst
+        """Cases oldest first (by start, then id), as the SQL store lists them."""
+        found = [
+            inst
+            for inst in self._instances.values()
+            if (process is None or inst.process_id == process)
+            and (state is None or inst.state == state)
+        ]
+        found += [
+            _thaw(case_id, frozen)
+            for case_id, frozen in self._ended.items()
+            if (process is None or frozen[0] == process) and (state is None or frozen[4] == state)
+        ]
+        found.sort(key=_started_and_id)
+        yield from found
 
     def history(self, instance_id: str) -> list[RawEvent]:
+        archived = self._ended_history.get(instance_id, ())
         inst = self._instances.get(instance_id)
-        if inst is None:
-            return []
-        return [*self._ended_history.get(instance_id, ()), *inst.history]
+        return [*archived, *inst.history] if inst is not None else list(archived)
 
     # -- queries ----------------------------------------------------------------------------
     def business_key_in_use(self, process_id: str, business_key: str) -> bool:
@@ -318,3 +343,65 @@ def _equal(variables: dict[str, Any], name: str, value: Any) -> bool:
     if isinstance(value, bool) or isinstance(found, bool):
         return type(found) is type(value) and bool(found == value)
     return bool(found == value)
+
+
+def _freeze(inst: Instance) -> tuple[Any, ...] | None:
+    """An ended case as one plain tuple, or None when it holds more than a finished case does.
+
+    Plain values only (the state as its text, variables as pairs), so that the garbage
+    collector stops tracking it: an engine that keeps 100,000 finished cases in memory then
+    collects as fast as a new one.  A case with anything still attached (a token, a task, a
+    scope besides the process's) stays a live object.
+    """
+    if inst.tokens or inst.tasks or inst.externals or inst.subscriptions or inst.incidents:
+        return None
+    if len(inst.scopes) != 1 or 0 not in inst.scopes:
+        return None
+    return (
+        inst.process_id,
+        inst.version,
+        inst.business_key,
+        inst.started,
+        inst.state.value,
+        inst.ended,
+        inst.next_id,
+        inst.rev,
+        inst.history_base,
+        inst.parent,
+        inst.parent_token,
+        tuple(inst.scopes[0].variables.items()),
+    )
+
+
+def _thaw(instance_id: str, frozen: tuple[Any, ...]) -> Instance:
+    """A new Instance from ``_freeze``'s tuple (its history stays with the store)."""
+    (
+        process_id,
+        version,
+        key,
+        started,
+        state,
+        ended,
+        next_id,
+        rev,
+        base,
+        parent,
+        parent_token,
+        variables,
+    ) = frozen
+    inst = Instance(
+        instance_id,
+        process_id,
+        version,
+        key,
+        started,
+        InstanceState(state),
+        ended,
+        next_id=next_id,
+        rev=rev,
+        history_base=base,
+        parent=parent,
+        parent_token=parent_token,
+    )
+    inst.scopes[0] = ScopeState(0, None, variables=dict(variables))
+    return inst
