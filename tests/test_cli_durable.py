@@ -213,3 +213,21 @@ def test_an_operator_moves_and_migrates_a_case(tmp_path: Path) -> None:
     assert "--map takes old=new" in fails(db, "migrate", case_id, "--version", "2", "--map", "x")
     out = cli(db, "migrate", case_id, "--version", "2", "--map", "review=document_review")
     assert "is on version 2" in out and "at: document_review" in out
+
+
+def test_comments_are_shown_and_survive_export_and_import(tmp_path: Path) -> None:
+    db = tmp_path / "office.db"
+    models = Path(__file__).parent / "engine" / "models"
+    cli(db, "deploy", str(models / "test_modify_v1.bpmn"))
+    cli(db, "deploy", str(model_path("pass_deposit.dmn")))
+    case_id = cli(db, "start", "licence").split()[0]
+    assert "written" in cli(db, "comment", case_id, "plate checked", "--author", "li")
+    assert "must be non-empty text" in fails(db, "comment", case_id, " ", "--author", "li")
+    assert "comment by li" in cli(db, "show", case_id)
+    backup = tmp_path / "backup.jsonl"
+    cli(db, "export", str(backup))
+    moved = tmp_path / "moved.db"
+    cli(moved, "import", str(backup))
+    assert "plate checked" in cli(moved, "show", case_id)
+    out = cli(moved, "decide", "pass_deposit", "--var", "applicant_type=guest")
+    assert json.loads(out)["deposit"] == "0"

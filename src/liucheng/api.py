@@ -17,6 +17,7 @@ import functools
 import hashlib
 import itertools
 import operator
+import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -72,7 +73,15 @@ from liucheng.errors import (
 from liucheng.expr import FEEL, PYTHON, language_name
 from liucheng.expr.clock import CLOCK
 from liucheng.memory_store import MemoryStore
-from liucheng.store import BufferedMessage, DeploymentRecord, StartTimer, Store, TaskQuery
+from liucheng.store import (
+    Attachment,
+    BufferedMessage,
+    Comment,
+    DeploymentRecord,
+    StartTimer,
+    Store,
+    TaskQuery,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 _new_tuple = tuple.__new__
@@ -431,6 +440,74 @@ class Engine:
         for effect in run.effects:
             self._apply(effect)
         return case
+
+    # == comments and attachments ================================================================
+    @_step
+    def comment(
+        self, instance_id: str, text: str, *, author: str, task: str | None = None
+    ) -> Comment:
+        """Write a comment on a case (or one of its tasks), kept beside its history."""
+        self._note_target(instance_id, task)
+        _short(author, "author", 255)
+        _short(text, "the comment", 10_000)
+        # Ids from the engine's counter: within one instant, comments keep the order written.
+        note = Comment(self._new_case_id(), instance_id, task, author, self.clock.now(), text)
+        self.store.add_comment(note)
+        return note
+
+    def comments(self, instance_id: str) -> list[Comment]:
+        """The case's comments, oldest first."""
+        self._get(instance_id)
+        return self.store.comments(instance_id)
+
+    @_step
+    def attach(
+        self,
+        instance_id: str,
+        name: str,
+        *,
+        uri: str,
+        media_type: str,
+        size: int,
+        author: str,
+        task: str | None = None,
+    ) -> Attachment:
+        """Record a file attached to a case (or task): its metadata and where it is kept.
+
+        The engine stores no file and never opens ``uri``; a file store (the web app's, a
+        bucket) keeps the bytes.
+        """
+        self._note_target(instance_id, task)
+        _short(author, "author", 255)
+        _short(name, "the file name", 255)
+        _short(uri, "the file's location", 2000)
+        if not _MEDIA_TYPE.fullmatch(media_type):
+            raise LiuchengError(f"media type {media_type!r} is not of the form type/subtype")
+        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+            raise LiuchengError(f"the file size must be a whole number of bytes, not {size!r}")
+        item = Attachment(
+            self._new_case_id(),
+            instance_id,
+            task,
+            author,
+            self.clock.now(),
+            name,
+            media_type,
+            size,
+            uri,
+        )
+        self.store.add_attachment(item)
+        return item
+
+    def attachments(self, instance_id: str) -> list[Attachment]:
+        """The case's attachments, oldest first."""
+        self._get(instance_id)
+        return self.store.attachments(instance_id)
+
+    def _note_target(self, instance_id: str, task: str | None) -> None:
+        self._get(instance_id)
+        if task is not None and task.rpartition(".")[0] != instance_id:
+            raise UnknownTaskError(f"case '{instance_id}' has no task '{task}'")
 
     # == operators: modification and migration ==================================================
     @_step
@@ -1215,6 +1292,17 @@ class Engine:
 
 DMN = "dmn"  # the ``language`` of a stored DMN deployment
 _DMN_PREFIX = "dmn:"  # DMN deployments are keyed apart from process ids
+
+
+_MEDIA_TYPE = re.compile(r"[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*")
+
+
+def _short(text: object, what: str, limit: int) -> None:
+    """Refuse empty or over-long text from a caller, naming the field."""
+    if not isinstance(text, str) or not text.strip():
+        raise LiuchengError(f"{what} must be non-empty text")
+    if len(text) > limit:
+        raise LiuchengError(f"{what} is longer than {limit} characters")
 
 
 def _is_dmn(data: bytes, label: str | None) -> bool:

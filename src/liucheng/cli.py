@@ -456,6 +456,46 @@ def show(
                 e.detail or (repr(e.variables) if e.variables else ""),
             )
         _show(history)
+        for note in engine.comments(case.id):
+            when = note.created.isoformat(timespec="seconds")
+            console.print(
+                _(
+                    "comment by {author} at {time}: {text}",
+                    author=note.author,
+                    time=when,
+                    text=note.text,
+                ),
+                markup=False,
+            )
+        for item in engine.attachments(case.id):
+            console.print(
+                _(
+                    "attachment {name} ({size} bytes, {type}) by {author}: {uri}",
+                    name=item.name,
+                    size=item.size,
+                    type=item.media_type,
+                    author=item.author,
+                    uri=item.uri,
+                ),
+                markup=False,
+            )
+
+    _run(action)
+
+
+@app.command()
+def comment(
+    instance: Annotated[str, typer.Argument(help="case id")],
+    text: Annotated[str, typer.Argument(help="what to write on the case")],
+    author: Annotated[str, typer.Option("--author", help="who writes it")],
+    task: Annotated[str | None, typer.Option("--task", help="a task of the case")] = None,
+    db: DbOption = None,
+) -> None:
+    """Write a comment on a case (or one of its tasks)."""
+
+    def action() -> None:
+        note = _engine(db).comment(instance, text, author=author, task=task)
+        console.print(_("comment {id} written", id=note.id))
 
     _run(action)
 

@@ -24,7 +24,14 @@ from liucheng.engine.state import (
     UserTask,
 )
 from liucheng.errors import ConflictError
-from liucheng.store import BufferedMessage, DeploymentRecord, StartTimer, TaskQuery
+from liucheng.store import (
+    Attachment,
+    BufferedMessage,
+    Comment,
+    DeploymentRecord,
+    StartTimer,
+    TaskQuery,
+)
 
 _created = operator.attrgetter("created")
 _started_and_id = operator.attrgetter("started", "id")
@@ -55,6 +62,8 @@ class MemoryStore:
         # Ended cases as plain tuples of plain values (``_freeze``): invisible to the garbage
         # collector too.  ``load`` rebuilds an Instance from one when asked.
         self._ended: dict[str, tuple[Any, ...]] = {}
+        self._comments: dict[str, list[Comment]] = {}  # case id -> its comments, oldest first
+        self._attachments: dict[str, list[Attachment]] = {}
 
     def transaction(self) -> AbstractContextManager[Any]:
         """The store's re-entrant lock: one operation at a time, from any number of threads.
@@ -289,6 +298,19 @@ class MemoryStore:
             ),
             default=None,
         )
+
+    # -- comments and attachments -----------------------------------------------------------
+    def add_comment(self, comment: Comment) -> None:
+        self._comments.setdefault(comment.instance_id, []).append(comment)
+
+    def comments(self, instance_id: str) -> list[Comment]:
+        return list(self._comments.get(instance_id, ()))
+
+    def add_attachment(self, attachment: Attachment) -> None:
+        self._attachments.setdefault(attachment.instance_id, []).append(attachment)
+
+    def attachments(self, instance_id: str) -> list[Attachment]:
+        return list(self._attachments.get(instance_id, ()))
 
     # -- external tasks ---------------------------------------------------------------------
     def fetch_external(

@@ -82,6 +82,31 @@ class BufferedMessage:
     expires: datetime
 
 
+class Comment(NamedTuple):
+    """What someone wrote on a case, or on one of its tasks."""
+
+    id: str
+    instance_id: str
+    task_id: str | None
+    author: str
+    created: datetime
+    text: str
+
+
+class Attachment(NamedTuple):
+    """A file attached to a case or task: its metadata, and where the bytes are kept."""
+
+    id: str
+    instance_id: str
+    task_id: str | None
+    author: str
+    created: datetime
+    name: str
+    media_type: str
+    size: int
+    uri: str  # a URI or a file store's key; the engine never opens it
+
+
 class Store(Protocol):
     # -- transactions -------------------------------------------------------------------------
     def transaction(self) -> AbstractContextManager[Any]:
@@ -156,6 +181,21 @@ class Store(Protocol):
 
     def next_due(self) -> datetime | None:
         """When the earliest timer of any active case falls due."""
+        ...
+
+    # -- comments and attachments -----------------------------------------------------------
+    def add_comment(self, comment: Comment) -> None:
+        """Keep a comment; it names an existing case (rows of their own, never the case's)."""
+        ...
+
+    def comments(self, instance_id: str) -> list[Comment]:
+        """The case's comments, oldest first."""
+        ...
+
+    def add_attachment(self, attachment: Attachment) -> None: ...
+
+    def attachments(self, instance_id: str) -> list[Attachment]:
+        """The case's attachments, oldest first."""
         ...
 
     # -- external tasks ---------------------------------------------------------------------

@@ -10,12 +10,14 @@ versions differ from the file's is refused, naming the process, before any case 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.progress import Progress
 
 from liucheng.errors import LiuchengError
+from liucheng.store import Attachment, Comment
 
 if TYPE_CHECKING:
     from liucheng.api import Engine
@@ -44,6 +46,14 @@ def write_export(engine: Engine, path: Path) -> int:
         for case_id in cases:
             out.write('{"type":"case","data":' + engine.dump(case_id) + "}\n")
             count += 1
+            for kind, notes in (
+                ("comment", engine.store.comments(case_id)),
+                ("attachment", engine.store.attachments(case_id)),
+            ):
+                for note in notes:
+                    line = {"type": kind, **note._asdict(), "created": note.created.isoformat()}
+                    out.write(json.dumps(line, ensure_ascii=False) + "\n")
+                    count += 1
             progress.advance(task)
     return count
 
@@ -70,6 +80,9 @@ def read_export(engine: Engine, path: Path) -> int:
             )
         except (KeyError, AttributeError) as exc:
             raise LiuchengError(f"{path}, line {n}: malformed deployment record") from exc
+        if record.get("language") == "dmn":  # decisions: versioned per file, not per process
+            count += 1
+            continue
         versions = {d.process_id: d.version for d in made}
         if versions.get(record["process_id"]) != record["version"]:
             raise LiuchengError(
@@ -88,6 +101,20 @@ def read_export(engine: Engine, path: Path) -> int:
                 raise LiuchengError(f"{path}, line {n}: malformed case record") from exc
             count += 1
             progress.advance(task)
+    for n, record in enumerate(records[1:], 2):
+        kind = record.get("type")
+        if kind not in ("comment", "attachment"):
+            continue
+        try:
+            fields = {k: v for k, v in record.items() if k != "type"}
+            fields["created"] = datetime.fromisoformat(fields["created"])
+            if kind == "comment":
+                engine.store.add_comment(Comment(**fields))
+            else:
+                engine.store.add_attachment(Attachment(**fields))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise LiuchengError(f"{path}, line {n}: malformed {kind} record") from exc
+        count += 1
     return count
 
 

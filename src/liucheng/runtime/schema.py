@@ -30,6 +30,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     ForeignKey,
@@ -214,6 +215,33 @@ message_buffer = Table(
     Column("expires", UtcDateTime, nullable=False),
     Index(None, "message", "key"),
     Index(None, "expires"),
+)
+
+comments = Table(
+    "comments",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("instance_id", String(ID), _case(), nullable=False),
+    Column("task_id", String(128)),
+    Column("author", String(NAME), nullable=False),
+    Column("created", UtcDateTime, nullable=False),
+    Column("text", Text, nullable=False),
+    Index(None, "instance_id", "created"),
+)
+
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("instance_id", String(ID), _case(), nullable=False),
+    Column("task_id", String(128)),
+    Column("author", String(NAME), nullable=False),
+    Column("created", UtcDateTime, nullable=False),
+    Column("name", String(NAME), nullable=False),
+    Column("media_type", String(NAME), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("uri", Text, nullable=False),
+    Index(None, "instance_id", "created"),
 )
 
 external_tasks = Table(

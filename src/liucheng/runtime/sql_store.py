@@ -181,7 +181,14 @@ from liucheng.errors import ConflictError, LiuchengError
 from liucheng.runtime import schema
 from liucheng.runtime.database import WRITE_OPTION, Checkpointer, connect
 from liucheng.runtime.database import upgrade as upgrade_schema
-from liucheng.store import BufferedMessage, DeploymentRecord, StartTimer, TaskQuery
+from liucheng.store import (
+    Attachment,
+    BufferedMessage,
+    Comment,
+    DeploymentRecord,
+    StartTimer,
+    TaskQuery,
+)
 
 _I = schema.instances
 _T = schema.tasks
@@ -1195,6 +1202,37 @@ class SqlStore:
             conn.execute(
                 update(_X).where(_X.c.id == task_id).values(lock_owner=None, lock_expires=None)
             )
+
+    # -- comments and attachments -----------------------------------------------------------
+    # Cold paths, on SQLAlchemy Core: rows of their own, never part of the case's row, so a
+    # comment never conflicts with a step of the case.
+    def add_comment(self, comment: Comment) -> None:
+        with self._connection(write=True) as conn:
+            conn.execute(insert(schema.comments), comment._asdict())
+
+    def comments(self, instance_id: str) -> list[Comment]:
+        table = schema.comments
+        query = (
+            select(*(table.c[f] for f in Comment._fields))
+            .where(table.c.instance_id == instance_id)
+            .order_by(table.c.created, table.c.id)
+        )
+        with self._connection() as conn:
+            return [Comment(*row) for row in conn.execute(query)]
+
+    def add_attachment(self, attachment: Attachment) -> None:
+        with self._connection(write=True) as conn:
+            conn.execute(insert(schema.attachments), attachment._asdict())
+
+    def attachments(self, instance_id: str) -> list[Attachment]:
+        table = schema.attachments
+        query = (
+            select(*(table.c[f] for f in Attachment._fields))
+            .where(table.c.instance_id == instance_id)
+            .order_by(table.c.created, table.c.id)
+        )
+        with self._connection() as conn:
+            return [Attachment(*row) for row in conn.execute(query)]
 
     # -- buffered messages ------------------------------------------------------------------
     def buffer_message(self, message: BufferedMessage) -> None:
