@@ -211,6 +211,7 @@ class Engine:
         self.default_language = language_name(expression_language) or FEEL
         self._versions: dict[str, list[CompiledProcess]] = {}
         self._dmn_versions: dict[str, list[str]] = {}  # "dmn:<id>" -> content hash per version
+        self._known: set[tuple[str, int]] = set()  # deployments compiled here (id, version)
         # Case ids: a random prefix per engine and a counter.  Unique across engines and
         # processes like a UUID, without a system call for randomness on every start.
         self._id_prefix = uuid.uuid4().hex[:16]
@@ -256,6 +257,7 @@ class Engine:
         whole file is validated first: one bad process deploys nothing.
         """
         data, label = _read_source(source, name)
+        self._sync_deployments()  # versions deployed by other servers on the same database
         if _is_dmn(data, label):
             return self._deploy_dmn(data, label)
         defs = parse_bpmn(data, source=label)
@@ -288,6 +290,7 @@ class Engine:
                 )
                 self.store.add_deployment(record)
                 self._versions.setdefault(cp.id, []).append(cp)
+                self._known.add((cp.id, cp.version))
                 self._arm_start_timers(cp)
             result.append(Deployment(cp.id, cp.name, cp.version, cp.content_hash, new))
         return result
@@ -310,6 +313,7 @@ class Engine:
             )
             self.store.add_deployment(record)
             versions.append(digest)
+            self._known.add((key, len(versions)))
             for decision_id in model.decisions:
                 self.env.dmn[decision_id] = model
         return [
@@ -323,11 +327,26 @@ class Engine:
         one output's value, a dict of outputs, or a list of them for a multi-hit table."""
         model = self.env.dmn.get(decision)
         if model is None:
+            self._sync_deployments()
+            model = self.env.dmn.get(decision)
+        if model is None:
             raise LiuchengError(f"no decision '{decision}' is deployed")
         return model.evaluate(decision, _checked(variables))
 
+    def _sync_deployments(self) -> None:
+        """Compile the versions other engines deployed on this store since we last looked.
+
+        Several servers share one database: a process deployed through one must start, and
+        be called, through every other, and a deployment here must number its version after
+        theirs.
+        """
+        for record in self.store.deployments():
+            if (record.process_id, record.version) not in self._known:
+                self._compile_record(record)
+
     def _compile_record(self, record: DeploymentRecord) -> None:
         """Compile a version stored earlier (an engine opening an existing database)."""
+        self._known.add((record.process_id, record.version))
         if record.language == DMN:
             model = parse_dmn(record.source, record.source_name)
             self._dmn_versions.setdefault(record.process_id, []).append(record.content_hash)
@@ -356,12 +375,18 @@ class Engine:
 
     def _has_process(self, process_id: str, version: int | None) -> bool:
         versions = self._versions.get(process_id)
+        if not versions or (version is not None and version > len(versions)):
+            self._sync_deployments()
+            versions = self._versions.get(process_id)
         if not versions:
             return False
         return version is None or 1 <= version <= len(versions)
 
     def _process(self, process_id: str, version: int | None = None) -> CompiledProcess:
         versions = self._versions.get(process_id)
+        if not versions or (version is not None and version > len(versions)):
+            self._sync_deployments()  # deployed through another server, perhaps
+            versions = self._versions.get(process_id)
         if not versions:
             raise UnknownProcessError(f"no process '{process_id}' is deployed")
         if version is None:

@@ -234,3 +234,37 @@ def test_correlate_loser_that_loads_after_the_winner_commits(postgresql_store: S
     finally:
         a.close()
         b.close()
+
+
+def test_two_servers_deploy_one_new_file(workers: Callable[[], Worker]) -> None:
+    """Two servers deploying the same new file at one moment: one version is stored; the
+    other server gets a conflict (or finds it deployed) and, deploying again, 'unchanged'."""
+    for n in range(ROUNDS):
+        a, b = workers(), workers()
+        source = (
+            (MODELS / "race_task.bpmn")
+            .read_bytes()
+            .replace(b'id="race_task"', f'id="deploy_race_{n}"'.encode())
+        )
+        outcomes = race(partial(a.engine.deploy, source), partial(b.engine.deploy, source))
+        stored = [r for r in a.store.deployments() if r.process_id == f"deploy_race_{n}"]
+        assert [r.version for r in stored] == [1], outcomes
+        for outcome in outcomes:
+            if isinstance(outcome, Exception):
+                assert isinstance(outcome, ConflictError), repr(outcome)
+        again = b.engine.deploy(source)
+        assert [(d.version, d.new) for d in again] == [(1, False)]
+        a.close()
+        b.close()
+
+
+def test_a_process_deployed_through_one_server_runs_through_another(
+    workers: Callable[[], Worker],
+) -> None:
+    a, b = workers(), workers()  # b was running before a deployed
+    a.engine.deploy(MODELS / "race_task.bpmn")
+    case = b.engine.start("race_task")
+    (task,) = b.engine.tasks(instance=case.id)
+    a.engine.complete(task.id, {"winner": "a"})
+    assert b.engine.instance(case.id).active == ("after",)
+    assert [(d.version, d.new) for d in b.engine.deploy(MODELS / "race_task.bpmn")] == [(1, False)]

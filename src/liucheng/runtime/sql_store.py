@@ -164,6 +164,7 @@ from sqlalchemy import (
     tuple_,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 
 from liucheng.engine.codec import dumps as encode_value
 from liucheng.engine.codec import loads as decode_value
@@ -826,6 +827,18 @@ class SqlStore:
 
     # -- deployments ----------------------------------------------------------------------------
     def add_deployment(self, record: DeploymentRecord) -> None:
+        """Store a new version; two servers deploying the same process at one moment both
+        computed the same version number, and the unique (process, version) key lets only one
+        insert it: the other gets ConflictError and its deployment writes nothing."""
+        try:
+            self._insert_deployment(record)
+        except IntegrityError as exc:
+            raise ConflictError(
+                f"'{record.process_id}' version {record.version} was deployed elsewhere at the "
+                "same moment; deploy again"
+            ) from exc
+
+    def _insert_deployment(self, record: DeploymentRecord) -> None:
         with self._connection(write=True) as conn:
             conn.execute(
                 insert(_D),
