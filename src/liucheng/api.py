@@ -1128,18 +1128,19 @@ class Engine:
         fired = 0
         tz = self.env.timezone
         assert tz is not None
+        held: set[str] = set()  # cases another worker held: their timers are its work
         while True:
             now = self.clock.now()
-            due = self.store.due_timers(now)
+            due = [d for d in self.store.due_timers(now) if d[1] not in held]
             starts = [t for t in self.store.start_timers() if t.due <= now]
             if not due and not starts:
                 return fired
             for start in starts:
                 fired += self._fire_start_timer(start, tz)
             for first in range(0, len(due), TIMER_BATCH):
-                fired += self._fire_timers(due[first : first + TIMER_BATCH])
+                fired += self._fire_timers(due[first : first + TIMER_BATCH], held)
 
-    def _fire_timers(self, batch: Sequence[tuple[datetime, str, int]]) -> int:
+    def _fire_timers(self, batch: Sequence[tuple[datetime, str, int]], held: set[str]) -> int:
         """Fire case timers in one transaction, each in a savepoint (``_fire_timer``).
 
         One commit for many timers: with a transaction per timer, beginning and committing was
@@ -1147,16 +1148,19 @@ class Engine:
         that raises anything but a lost race is undone alone by its savepoint; the timers fired
         before it in the batch are committed, and then its error is raised — what a transaction
         per timer did.  On PostgreSQL a batch holds the row locks of the cases it fired until
-        it commits, so a user completing a task of such a case waits for the batch.  Workers
-        take due timers in one order (due time, case, timer), so two batches meeting on the
-        same cases wait for each other in that order; should the server still find two waiting
-        in a circle (a case with two timers, seen due differently by two workers' clocks), the
-        store reports a conflict to one of them and that timer fires on a later run.
+        it commits, so a user completing a task of such a case waits for the batch.  A batch
+        first claims its cases (``claim_cases``: ``FOR UPDATE SKIP LOCKED``) and leaves those
+        another worker holds, so workers sweeping the same due timers split the work instead
+        of racing for it or waiting on each other; the cases left are added to ``held``.
         """
         fired = 0
         failure: Exception | None = None
         with self.store.transaction():
+            claimed = self.store.claim_cases(sorted({case_id for _, case_id, _ in batch}))
             for _, instance_id, sub_id in batch:
+                if instance_id not in claimed:
+                    held.add(instance_id)  # another worker holds it: its timers are its work
+                    continue
                 try:
                     fired += self._fire_timer(instance_id, sub_id)
                 except Exception as exc:  # raised once the batch's other timers are committed

@@ -299,6 +299,9 @@ class MemoryStore:
             default=None,
         )
 
+    def claim_cases(self, instance_ids: Sequence[str]) -> set[str]:
+        return set(instance_ids)  # the store's lock, held for the whole operation, is the claim
+
     # -- comments and attachments -----------------------------------------------------------
     def add_comment(self, comment: Comment) -> None:
         self._comments.setdefault(comment.instance_id, []).append(comment)

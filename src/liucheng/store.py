@@ -183,6 +183,15 @@ class Store(Protocol):
         """When the earliest timer of any active case falls due."""
         ...
 
+    def claim_cases(self, instance_ids: Sequence[str]) -> set[str]:
+        """Inside a transaction: lock the cases no other worker holds, and return their ids.
+
+        Workers firing due timers claim the cases of a batch first and skip the others, so no
+        two work on one job at once and none waits for another.  The lock lasts until the
+        transaction ends: a worker that dies loses its connection, and with it its claims.
+        """
+        ...
+
     # -- comments and attachments -----------------------------------------------------------
     def add_comment(self, comment: Comment) -> None:
         """Keep a comment; it names an existing case (rows of their own, never the case's)."""

@@ -268,3 +268,25 @@ def test_a_process_deployed_through_one_server_runs_through_another(
     a.engine.complete(task.id, {"winner": "a"})
     assert b.engine.instance(case.id).active == ("after",)
     assert [(d.version, d.new) for d in b.engine.deploy(MODELS / "race_task.bpmn")] == [(1, False)]
+
+
+def test_a_worker_skips_the_cases_another_worker_holds(
+    workers: Callable[[], Worker], database_url: str
+) -> None:
+    """On PostgreSQL a worker claims the cases of its batch with FOR UPDATE SKIP LOCKED: a case
+    another worker holds is left to it (not waited for), and is fired once the hold ends."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite serialises writers: a second worker waits instead of skipping")
+    a, b = workers(), workers()
+    a.engine.deploy(MODELS / "race_timer.bpmn")
+    set_clocks(START, a, b)
+    held = a.engine.start("race_timer").id
+    free = a.engine.start("race_timer").id
+    set_clocks(START + timedelta(hours=1), a, b)
+    with a.store.transaction():
+        assert a.store.claim_cases([held]) == {held}
+        assert b.engine.run_due_jobs() == 1  # only the free case; never waits for the held one
+        assert b.engine.instance(free).active == ("after",)
+        assert b.engine.instance(held).active == ("wait",)
+    assert b.engine.run_due_jobs() == 1  # the hold ended: now it is anybody's
+    assert a.engine.instance(held).active == ("after",)

@@ -1216,6 +1216,27 @@ class SqlStore:
                 update(_X).where(_X.c.id == task_id).values(lock_owner=None, lock_expires=None)
             )
 
+    def claim_cases(self, instance_ids: Sequence[str]) -> set[str]:
+        """Lock the case rows no other transaction holds (``FOR UPDATE SKIP LOCKED``).
+
+        Never waits: a row another worker locked is skipped, not queued for, so two workers
+        sweeping the same due timers split them instead of waiting on each other (or
+        deadlocking).  On SQLite the transaction already holds the database's write lock
+        (``BEGIN IMMEDIATE``), so every case is this worker's.
+        """
+        if not instance_ids:
+            return set()
+        if self.engine.dialect.name != "postgresql":
+            return set(instance_ids)
+        query = (
+            select(_I.c.id)
+            .where(_I.c.id.in_(list(instance_ids)))
+            .order_by(_I.c.id)
+            .with_for_update(skip_locked=True)
+        )
+        with self._connection(write=True) as conn:
+            return {row[0] for row in conn.execute(query)}
+
     # -- comments and attachments -----------------------------------------------------------
     # Cold paths, on SQLAlchemy Core: rows of their own, never part of the case's row, so a
     # comment never conflicts with a step of the case.
