@@ -362,3 +362,11 @@ values = st.recursive(
 def test_any_supported_value_round_trips_exactly(value: Any) -> None:
     check_storable(value)
     round_trip(value)
+
+
+def test_an_offset_with_microseconds_round_trips() -> None:
+    """Python 3.11 reads ``+00:00:00.000001`` as UTC; the codec keeps the exact offset."""
+    odd = timezone(-timedelta(hours=3, microseconds=5))
+    for value in (datetime(2000, 1, 1, tzinfo=odd), time(1, 2, tzinfo=odd)):
+        back = loads(dumps(value))
+        assert back == value and back.utcoffset() == value.utcoffset()

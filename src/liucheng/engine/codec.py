@@ -56,10 +56,11 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from liucheng.errors import LiuchengError
@@ -401,9 +402,30 @@ def _decode_decimal(payload: object) -> Decimal:
     return value
 
 
+_Clock = TypeVar("_Clock", datetime, time)
+_OFFSET = re.compile(r"([+-])(\d\d):(\d\d):(\d\d)\.(\d{1,6})$")
+
+
+def _exact_offset(value: _Clock, text: str) -> _Clock:
+    """Python 3.11's ``fromisoformat`` drops the microseconds of a UTC offset
+    (``+00:00:00.000001`` reads as UTC); put back the offset the text says."""
+    found = _OFFSET.search(text)
+    if found is None:
+        return value
+    sign, hours, minutes, seconds, fraction = found.groups()
+    offset = timedelta(
+        hours=int(hours),
+        minutes=int(minutes),
+        seconds=int(seconds),
+        microseconds=int(fraction.ljust(6, "0")),
+    )
+    offset = -offset if sign == "-" else offset
+    return value if value.utcoffset() == offset else value.replace(tzinfo=timezone(offset))
+
+
 def _decode_datetime(payload: object) -> datetime:
     text, zone = _split_zone(_text(payload))
-    value = datetime.fromisoformat(text)
+    value = _exact_offset(datetime.fromisoformat(text), text)
     if zone is None:
         return value
     if value.tzinfo is None:
@@ -429,7 +451,7 @@ def _decode_date(payload: object) -> date:
 
 def _decode_time(payload: object) -> time:
     text, zone = _split_zone(_text(payload))
-    value = time.fromisoformat(text)
+    value = _exact_offset(time.fromisoformat(text), text)
     return value if zone is None else value.replace(tzinfo=zone)
 
 
