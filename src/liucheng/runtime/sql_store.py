@@ -156,6 +156,7 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import (
     Connection,
     Engine,
+    Table,
     delete,
     func,
     insert,
@@ -1241,32 +1242,31 @@ class SqlStore:
     # Cold paths, on SQLAlchemy Core: rows of their own, never part of the case's row, so a
     # comment never conflicts with a step of the case.
     def add_comment(self, comment: Comment) -> None:
-        with self._connection(write=True) as conn:
-            conn.execute(insert(schema.comments), comment._asdict())
+        self._add_note(schema.comments, comment._asdict())
 
     def comments(self, instance_id: str) -> list[Comment]:
-        table = schema.comments
-        query = (
-            select(*(table.c[f] for f in Comment._fields))
-            .where(table.c.instance_id == instance_id)
-            .order_by(table.c.created, table.c.id)
-        )
-        with self._connection() as conn:
-            return [Comment(*row) for row in conn.execute(query)]
+        return [Comment(*row) for row in self._notes(schema.comments, Comment._fields, instance_id)]
 
     def add_attachment(self, attachment: Attachment) -> None:
-        with self._connection(write=True) as conn:
-            conn.execute(insert(schema.attachments), attachment._asdict())
+        self._add_note(schema.attachments, attachment._asdict())
 
     def attachments(self, instance_id: str) -> list[Attachment]:
-        table = schema.attachments
+        rows = self._notes(schema.attachments, Attachment._fields, instance_id)
+        return [Attachment(*row) for row in rows]
+
+    def _add_note(self, table: Table, row: dict[str, Any]) -> None:
+        with self._connection(write=True) as conn:
+            conn.execute(insert(table), row)
+
+    def _notes(self, table: Table, fields: Sequence[str], instance_id: str) -> list[Any]:
+        """A case's comment or attachment rows, oldest first, in ``fields`` order."""
         query = (
-            select(*(table.c[f] for f in Attachment._fields))
+            select(*(table.c[f] for f in fields))
             .where(table.c.instance_id == instance_id)
             .order_by(table.c.created, table.c.id)
         )
         with self._connection() as conn:
-            return [Attachment(*row) for row in conn.execute(query)]
+            return list(conn.execute(query))
 
     # -- buffered messages ------------------------------------------------------------------
     def buffer_message(self, message: BufferedMessage) -> None:
