@@ -18,7 +18,9 @@ from liucheng.errors import (
     UnknownInstanceError,
     UnknownProcessError,
     UnknownTaskError,
+    VariableTypeError,
 )
+from liucheng.fileref import FileRef
 
 __version__ = "0.1.0"
 
@@ -33,6 +35,7 @@ __all__ = [
     "Deployment",
     "Engine",
     "ExpressionError",
+    "FileRef",
     "HistoryEvent",
     "HistoryKind",
     "Incident",
@@ -43,5 +46,6 @@ __all__ = [
     "UnknownProcessError",
     "UnknownTaskError",
     "UserTask",
+    "VariableTypeError",
     "__version__",
 ]

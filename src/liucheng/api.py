@@ -13,6 +13,7 @@ case threw to the cases waiting for them.
 
 from __future__ import annotations
 
+import collections
 import functools
 import hashlib
 import itertools
@@ -31,9 +32,10 @@ from liucheng.bpmn.parse import parse_bpmn
 from liucheng.bpmn.validate import check
 from liucheng.calendar import CalendarSet
 from liucheng.dmn import parse_dmn
-from liucheng.engine import timers
+from liucheng.engine import compensation, timers
 from liucheng.engine.clock import Clock
 from liucheng.engine.codec import from_jsonable, to_jsonable
+from liucheng.engine.conditions import conditional_starts
 from liucheng.engine.executor import (
     CallCancelled,
     CallEnded,
@@ -62,6 +64,7 @@ from liucheng.engine.state import (
     UserTask,
     event_of,
 )
+from liucheng.engine.vartypes import check_types
 from liucheng.errors import (
     ConflictError,
     CorrelationError,
@@ -80,11 +83,27 @@ from liucheng.store import (
     DeploymentRecord,
     StartTimer,
     Store,
+    TaskCursor,
     TaskQuery,
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
 _new_tuple = tuple.__new__
+
+
+def _task_cursor(after: UserTask | TaskCursor | str | None) -> TaskCursor | None:
+    """``Engine.tasks(after=…)`` as a cursor; ``LiuchengError`` naming ``after`` otherwise."""
+    if isinstance(after, TaskCursor):
+        if not isinstance(after.created, datetime) or after.created.utcoffset() is None:
+            raise LiuchengError(f"after: a cursor's time must carry a time zone: {after!r}")
+        return after
+    if after is None:
+        return None
+    if isinstance(after, UserTask):
+        return TaskCursor.of(after)
+    if isinstance(after, str):
+        return TaskCursor.parse(after)
+    raise LiuchengError(f"after: a task, a TaskCursor or a cursor's text, not {after!r}")
 
 
 def _clocked(method: F) -> F:
@@ -411,6 +430,9 @@ class Engine:
             raise LiuchengError(
                 f"process '{process_id}' has no none start event; it starts by message or timer"
             )
+        if proc.variable_types:
+            variables = _checked(variables)
+            check_types(proc.variable_types, variables)
         return self._start_at(proc, proc.start, variables, business_key)
 
     def _start_at(
@@ -434,6 +456,10 @@ class Engine:
         inst.scopes[0] = ScopeState(0, None)
         run = Run(proc, self.env, inst, now)
         run.record(HistoryKind.INSTANCE_STARTED, detail=proc.id)
+        if start_node in proc.conditional_starts:  # started by ``evaluate_conditions``
+            run.record(HistoryKind.CONDITION_MET, start_node)
+        if proc.data:
+            run.create_data_objects(0, None, proc.data)
         if values:
             run.set_variables(0, values, None)
         if proc.event_starts:
@@ -587,6 +613,7 @@ class Engine:
         places |= {s.node for s in inst.subscriptions.values()}
         places |= {s.node for s in inst.scopes.values() if s.node is not None}
         places |= {i.node for i in inst.incidents.values()}
+        places |= compensation.places(inst)
         problems = []
         for place in sorted(places):
             moved = renames.get(place, place)
@@ -610,6 +637,7 @@ class Engine:
             sub.node = renames.get(sub.node, sub.node)
         for incident in inst.incidents.values():
             incident.node = renames.get(incident.node, incident.node)
+        compensation.renamed(inst, renames)
         tasks = {i: t._replace(node=renames.get(t.node, t.node)) for i, t in inst.tasks.items()}
         externals = {
             i: t._replace(node=renames.get(t.node, t.node)) for i, t in inst.externals.items()
@@ -674,6 +702,57 @@ class Engine:
             else:
                 run.call_escalated(waiting[0], effect.code)
             self._finish(run)
+
+    # == typed variables and conditional starts ==================================================
+    def _check_types(self, inst: Instance, values: dict[str, Any]) -> None:
+        """Refuse values set from outside that do not have their declared type
+        (engine/vartypes.py), before anything changes."""
+        types = self._process(inst.process_id, inst.version).variable_types
+        if types and values:
+            check_types(types, values)
+
+    @_step
+    def evaluate_conditions(
+        self,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        key: str | None = None,
+        process: str | None = None,
+    ) -> list[Case]:
+        """Start a case at every conditional start event whose condition holds for
+        ``variables`` (as Camunda's ``evaluateStartConditions``), and return the cases.
+
+        The latest version of every deployed process is asked (only ``process`` when given);
+        each start event whose condition is true starts one case, given ``variables`` and the
+        business key ``key``.  All conditions are evaluated, and the declared variable types
+        and business key checked, before any case starts: a condition that fails to evaluate
+        or a refused variable starts nothing.  History records ``condition_met`` at the start
+        event after ``instance_started``.
+        """
+        values = _checked(variables)
+        if process is not None:
+            candidates = [self._process(process)]
+            if not candidates[0].conditional_starts:
+                raise LiuchengError(f"process '{process}' has no conditional start event")
+        else:
+            self._sync_deployments()
+            candidates = [p for p in self.processes() if p.conditional_starts]
+        chosen = conditional_starts(candidates, values)
+        for proc, _ in chosen:
+            check_types(proc.variable_types, values)
+        if key is not None:
+            counts = collections.Counter(proc.id for proc, _ in chosen)
+            for proc_id, count in counts.items():
+                if count > 1:
+                    raise ConflictError(
+                        f"{count} conditional start events of process '{proc_id}' hold, but "
+                        f"business key '{key}' can name only one case of it"
+                    )
+                if self.store.business_key_in_use(proc_id, key):
+                    raise ConflictError(
+                        f"process '{proc_id}' already has a case with business key '{key}'"
+                    )
+        return [self._start_at(proc, node, values, key) for proc, node in chosen]
 
     # == signals ===============================================================================
     @_step
@@ -811,6 +890,7 @@ class Engine:
         """Set process variables from outside (an operator fixing data before a retry)."""
         values = _checked(variables)
         inst = self._active(instance_id)
+        self._check_types(inst, values)
         run = self._run(inst)
         run.set_variables(0, values, None)
         run.drain()  # conditional events waiting on these variables may now go on
@@ -833,17 +913,22 @@ class Engine:
         user: str | None = None,
         variables: Mapping[str, Any] | None = None,
         limit: int | None = None,
+        after: UserTask | TaskCursor | str | None = None,
     ) -> list[UserTask]:
-        """Open user tasks, oldest first.
+        """Open user tasks, oldest first (inbox order, see ``liucheng.store.TaskCursor``).
 
         ``user`` finds tasks a person may work: assigned to them, or offered to them as a
         candidate user; ``group`` finds tasks offered to a candidate group; ``variables``
         finds tasks of cases whose process variables have these values (text, numbers,
         booleans, dates), e.g. ``tasks(variables={"plate": "沪A·12345"})``; ``limit`` returns
-        only the oldest ``limit`` of them (a page of an inbox).
+        only the oldest ``limit`` of them (a page of an inbox).  ``after`` asks for the next
+        page: the last task of the page before (even if it was completed since), its
+        ``TaskCursor``, or the cursor's ``text`` (as the CLI prints it).  Pages are a keyset,
+        so every task is on exactly one page, also while tasks are being created.
         """
         if limit is not None and limit < 1:
             raise LiuchengError("limit must be at least 1")
+        cursor = _task_cursor(after)
         wanted = tuple(variables.items()) if variables else ()
         for name, value in wanted:
             if isinstance(value, list | dict | tuple) or value is None:
@@ -851,7 +936,9 @@ class Engine:
                     f"tasks can be found by text, number, boolean or date variables, not by "
                     f"{type(value).__name__} ({name!r})"
                 )
-        query = _new_tuple(TaskQuery, (instance, assignee, group, process, user, wanted, limit))
+        query = _new_tuple(
+            TaskQuery, (instance, assignee, group, process, user, wanted, limit, cursor)
+        )
         found = self.store.tasks(query)
         if not found and instance is not None:
             self._get(instance)  # an unknown case is an error, not an empty inbox
@@ -883,6 +970,7 @@ class Engine:
         if inst is None or task is None:
             raise self._not_open(task_id, "task", "completed or cancelled")
         proc = self._versions[inst.process_id][inst.version - 1]
+        check_types(proc.variable_types, values)
         run = Run(proc, self.env, inst, self.clock.now())
         run.complete_task(task, values)
         return self._finish(run)
@@ -939,6 +1027,7 @@ class Engine:
         """A worker finished an external task: set its variables and move the case on."""
         values = _checked(variables)
         inst, task = self._locked(task_id, worker)
+        self._check_types(inst, values)
         run = self._run(inst)
         run.complete_external(task, values)
         return self._finish(run)
@@ -1050,12 +1139,13 @@ class Engine:
             )
         if targets:
             instance_id, sub_id = targets[0]
-            return self._trigger(instance_id, sub_id, values)
+            return self._trigger(instance_id, sub_id, values, typed=True)
         starts = self._message_starts(message)
         if len(starts) > 1:
             raise CorrelationError(f"message '{message}' starts several processes")
         if starts:
             proc, node = starts[0]
+            check_types(proc.variable_types, values)
             return self._start_at(proc, node, values, key)
         return None
 
@@ -1075,11 +1165,20 @@ class Engine:
                 self._trigger(inst.id, sub.id, found.variables)
                 return
 
-    def _trigger(self, instance_id: str, sub_id: int, variables: Mapping[str, Any] | None) -> Case:
+    def _trigger(
+        self,
+        instance_id: str,
+        sub_id: int,
+        variables: Mapping[str, Any] | None,
+        *,
+        typed: bool = False,
+    ) -> Case:
         """Deliver to a wait found by a query: the case is loaded again, and may have moved on.
 
         Between finding the wait (``message_waiters``) and loading the case, another worker may
         have delivered to it and committed; then the wait is gone and this caller lost the race.
+        ``typed``: the variables come from outside (``correlate``), so their declared types are
+        checked.
         """
         inst = self._get(instance_id)
         sub = inst.subscriptions.get(sub_id)
@@ -1087,6 +1186,8 @@ class Engine:
             raise ConflictError(
                 f"case '{instance_id}' no longer waits there: someone else got there first"
             )
+        if typed and variables:
+            self._check_types(inst, dict(variables))
         run = self._run(inst)
         run.trigger(sub, variables)
         return self._finish(run)
@@ -1285,14 +1386,20 @@ class Engine:
                 continue
             tok.state = TokenState.READY
             node = proc.nodes[tok.node]
-            if inc.leaving:
-                run.leave(tok, node)
-            elif node.loop is not None and inst.scopes[tok.scope].node != node.id:
-                run.start_loop(tok, node)  # a looping activity whose instances never started
-            elif node.inputs and tok.local is None and node.behaviour != "sub":
-                run.enter(tok, node)
-            else:
-                run.execute(tok, node)
+            # An operator's retry is one attempt: a service call that fails again raises an
+            # incident at once instead of scheduling retries (``Run.retry_later``).
+            run.resuming = tok.id
+            try:
+                if inc.leaving:
+                    run.leave(tok, node)
+                elif node.loop is not None and inst.scopes[tok.scope].node != node.id:
+                    run.start_loop(tok, node)  # a looping activity whose instances never started
+                elif node.inputs and tok.local is None and node.behaviour != "sub":
+                    run.enter(tok, node)
+                else:
+                    run.execute(tok, node)
+            finally:
+                run.resuming = None
         run.drain()
         return self._finish(run)
 

@@ -23,6 +23,7 @@ from liucheng.cli_values import parse_assignments
 from liucheng.engine.state import InstanceState
 from liucheng.errors import LiuchengError
 from liucheng.i18n import _, set_language
+from liucheng.store import TaskCursor
 from liucheng.transfer import read_export, write_export
 from liucheng.where import render_position
 
@@ -197,7 +198,13 @@ def processes(db: DbOption = None) -> None:
         for proc in _engine(db).processes():
             starts = ", ".join(
                 filter(
-                    None, ["none" if proc.start else "", *proc.message_starts, *proc.timer_starts]
+                    None,
+                    [
+                        "none" if proc.start else "",
+                        *proc.message_starts,
+                        *proc.timer_starts,
+                        *proc.conditional_starts,
+                    ],
                 )
             )
             table.add_row(proc.id, str(proc.version), proc.name or "", starts)
@@ -251,6 +258,24 @@ def signal(
     def action() -> None:
         reached = _engine(db).signal(name, parse_assignments(var))
         console.print(_("signal {name} reached {n} cases", name=name, n=reached))
+
+    _run(action)
+
+
+@app.command()
+def conditions(
+    var: VarOption = None,
+    key: Annotated[str | None, typer.Option("--key", help="business key of the cases")] = None,
+    process: Annotated[str | None, typer.Option("--process", help="ask only this process")] = None,
+    db: DbOption = None,
+) -> None:
+    """Start a case of every process whose conditional start event holds for the variables."""
+
+    def action() -> None:
+        started = _engine(db).evaluate_conditions(parse_assignments(var), key=key, process=process)
+        console.print(_("conditions started {n} cases", n=len(started)))
+        for case in started:
+            console.print(f"{case.id}  {case.process_id}")
 
     _run(action)
 
@@ -314,6 +339,13 @@ def tasks(
         list[str] | None,
         typer.Option("--where", help="name=value: only cases whose variable has this value"),
     ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="at most this many tasks (a page)")
+    ] = None,
+    after: Annotated[
+        str | None,
+        typer.Option("--after", help="the next page: the cursor printed under the page before"),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """List open user tasks, oldest first."""
@@ -326,12 +358,18 @@ def tasks(
             process=process,
             instance=instance,
             variables=parse_assignments(where),
+            limit=limit,
+            after=after,
         )
         for t in found:
             offered = ", ".join([*([t.assignee] if t.assignee else []), *t.candidate_groups])
             due = t.due.isoformat(timespec="minutes") if t.due else ""
             table.add_row(t.id, t.name or t.node, t.process_id, t.business_key or "", offered, due)
         _show(table)
+        if limit is not None and len(found) == limit:
+            # A full page: there may be more.  The cursor is the last task's inbox key.
+            cursor = TaskCursor.of(found[-1]).text
+            console.print(_("next page: --after {cursor}", cursor=cursor), soft_wrap=True)
 
     _run(action)
 

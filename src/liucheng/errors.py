@@ -127,6 +127,18 @@ class ConflictError(LiuchengError):
     """The operation lost a race or targets something already done (e.g. a completed task)."""
 
 
+class VariableTypeError(LiuchengError):
+    """A value set from outside does not have its variable's declared type
+    (``engine/vartypes.py``): ``name`` the variable, ``expected`` and ``given`` the types in
+    words.  Raised before the call changes anything."""
+
+    def __init__(self, name: str, expected: str, given: str, value: str) -> None:
+        self.name = name
+        self.expected = expected
+        self.given = given
+        super().__init__(f"variable '{name}' must be {expected}, not {given} ({value})")
+
+
 class CorrelationError(LiuchengError):
     """A message matched no waiting case and no message start event."""
 

@@ -30,10 +30,13 @@ from liucheng.store import (
     Comment,
     DeploymentRecord,
     StartTimer,
+    TaskCursor,
     TaskQuery,
+    task_position,
 )
 
 _created = operator.attrgetter("created")
+_inbox_order = operator.attrgetter("created", "instance_id")  # then position: see ``tasks``
 _started_and_id = operator.attrgetter("started", "id")
 _ACTIVE = InstanceState.ACTIVE
 _TIMER = SubscriptionKind.TIMER
@@ -250,10 +253,12 @@ class MemoryStore:
                 and (process is None or t.process_id == process)
                 and (user is None or t.assignee == user or user in t.candidate_users)
             ]
+        if query.after is not None:
+            result = _after(result, query.after)
         if len(result) > 1:
-            # Cases and their tasks are kept in creation order and the sort is stable, so tasks
-            # created at the same instant stay in the order they were created.
-            result.sort(key=_created)
+            # Inbox order (``TaskCursor``): a case keeps its tasks in the order it created them
+            # and the sort is stable, so sorting by time and case is enough.
+            result.sort(key=_inbox_order)
         if query.limit is not None:
             del result[query.limit :]
         return result
@@ -430,3 +435,17 @@ def _thaw(instance_id: str, frozen: tuple[Any, ...]) -> Instance:
     )
     inst.scopes[0] = ScopeState(0, None, variables=dict(variables))
     return inst
+
+
+def _after(tasks: list[UserTask], cursor: TaskCursor) -> list[UserTask]:
+    """The tasks past ``cursor`` in inbox order (the page that follows it)."""
+    start = (cursor.created, cursor.instance_id)
+    return [
+        t
+        for t in tasks
+        if (t.created, t.instance_id) > start
+        or (
+            (t.created, t.instance_id) == start
+            and task_position(t.id, t.instance_id) > cursor.position
+        )
+    ]

@@ -21,13 +21,16 @@ Rules every store keeps:
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
 
 from liucheng.engine.state import Instance, InstanceState, RawEvent, UserTask
+from liucheng.errors import LiuchengError
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +47,70 @@ class DeploymentRecord:
     deployed: datetime
 
 
+class TaskCursor(NamedTuple):
+    """Where a page of an inbox ended: the inbox-order key of its last task.
+
+    Inbox order is (``created``, ``instance_id``, ``position``) — oldest first, then by case,
+    then in the order the case created its tasks (``position`` is the task's number in its
+    case, the ``<n>`` of its id ``<case id>.<n>``).  Every store sorts by exactly this key and
+    no two open tasks share it, so "the tasks after this key" is the next page: each task is
+    on exactly one page, and a task created meanwhile sorts after every task already there
+    (its ``created`` is later), so it lands on a later page instead of shifting the pages
+    (a keyset, not an offset).
+
+    The key is all a cursor holds, so it stays valid when its task is completed meanwhile.
+    ``text`` is the same key as one opaque, URL- and shell-safe word, for the CLI and HTTP.
+    """
+
+    created: datetime
+    instance_id: str
+    position: int
+
+    @classmethod
+    def of(cls, task: UserTask) -> TaskCursor:
+        """The cursor just past ``task``: pass it as ``after`` for the page that follows."""
+        return cls(task.created, task.instance_id, task_position(task.id, task.instance_id))
+
+    @property
+    def text(self) -> str:
+        created = self.created.astimezone(UTC).isoformat()
+        raw = json.dumps(
+            [created, self.instance_id, self.position], ensure_ascii=False, separators=(",", ":")
+        )
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def parse(cls, text: str) -> TaskCursor:
+        """The cursor ``text`` stands for; ``LiuchengError`` naming ``after`` if it is none."""
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            created, instance_id, position = json.loads(raw)
+            when = datetime.fromisoformat(created)
+            if (
+                when.utcoffset() is None
+                or type(instance_id) is not str
+                or type(position) is not int
+            ):
+                raise ValueError(text)
+        except (ValueError, TypeError, UnicodeDecodeError) as exc:
+            raise LiuchengError(f"after: {text!r} is not a task cursor") from exc
+        return cls(when, instance_id, position)
+
+
+def task_position(task_id: str, instance_id: str) -> int:
+    """A task's place among the tasks of its case, the last part of inbox order.
+
+    The engine names tasks ``<case id>.<n>`` with ``n`` counting up in its case, so ``n`` is
+    the order the case created them in, and never repeats in the case.  (An id of another
+    shape, from a hand-made dump, counts as 0: such tasks fall back to the other parts of
+    the key.)
+    """
+    prefix, dot, number = task_id.rpartition(".")
+    if dot and prefix == instance_id and number.isascii() and number.isdigit():
+        return int(number)
+    return 0
+
+
 class TaskQuery(NamedTuple):
     """Filters of ``Engine.tasks``; None means "any"."""
 
@@ -57,6 +124,8 @@ class TaskQuery(NamedTuple):
     variables: tuple[tuple[str, Any], ...] = ()
     # At most this many tasks, the oldest (a page of an inbox); None: all of them.
     limit: int | None = None
+    # Only the tasks after this one in inbox order (the next page); None: from the oldest.
+    after: TaskCursor | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +233,7 @@ class Store(Protocol):
         ...
 
     def tasks(self, query: TaskQuery) -> list[UserTask]:
-        """Open tasks matching ``query``, oldest first."""
+        """Open tasks matching ``query``, in inbox order (see ``TaskCursor``)."""
         ...
 
     def message_waiters(self, message: str, key: str | None) -> list[tuple[str, int]]:

@@ -94,12 +94,40 @@ def test_an_unbounded_or_malformed_retry_cycle_is_refused_at_deployment(engine: 
     assert engine.processes() == []
 
 
-def test_async_after_is_refused_rather_than_ignored(engine: Engine) -> None:
-    import pytest
+def test_async_after_commits_the_element_and_a_job_takes_the_flows(engine: Engine) -> None:
+    engine.deploy(MODELS / "test_async_after.bpmn")
+    case = engine.start("after")
+    (task,) = engine.tasks(instance=case.id)
+    waiting = engine.complete(task.id, {"level": 2})
+    # The approval is done and saved; the case waits for the job before it moves on.
+    assert waiting.state is InstanceState.ACTIVE and engine.tasks(instance=case.id) == []
+    assert kinds(engine, case.id, HistoryKind.JOB_CREATED) == ["approve"]
+    assert engine.path(case.id) == ["start"]
+    # The job takes the flows; the end event is async after too, so a second job (due at
+    # once, run in the same sweep) ends the case.
+    assert engine.run_due_jobs() == 2
+    done = engine.instance(case.id)
+    assert done.state is InstanceState.COMPLETED
+    assert engine.path(case.id) == ["start", "approve", "route", "issued"]
+    assert kinds(engine, case.id, HistoryKind.JOB_CREATED) == ["approve", "issued"]
 
-    from liucheng import BpmnValidationError
 
-    template = (MODELS / "test_async_jobs.bpmn").read_text(encoding="utf-8")
-    model = template.replace('camunda:asyncBefore="true"', 'camunda:asyncAfter="true"')
-    with pytest.raises(BpmnValidationError, match="asyncAfter is not supported yet"):
-        engine.deploy(model.encode())
+def test_a_failing_async_after_job_is_retried_then_an_incident(engine: Engine) -> None:
+    engine.deploy(MODELS / "test_async_after.bpmn")
+    case = engine.start("after")
+    (task,) = engine.tasks(instance=case.id)
+    engine.complete(task.id, {"level": "high"})  # no flow condition holds for text
+    assert engine.run_due_jobs() == 1  # attempt 1 of 2 fails: undone, due in 10 minutes
+    case_now = engine.instance(case.id)
+    assert case_now.incidents == () and case_now.active == ("approve",)
+    engine.clock.advance(minutes=10)
+    assert engine.run_due_jobs() == 1  # attempt 2 fails: an incident for an operator
+    (incident,) = engine.instance(case.id).incidents
+    assert (incident.node, incident.kind) == ("approve", "no_matching_flow")
+    failed = [e.detail for e in engine.history(case.id) if e.kind is HistoryKind.JOB_FAILED]
+    assert len(failed) == 1 and failed[0].startswith("attempt 1 of 2 failed")
+    engine.set_variables(case.id, {"level": 0})
+    fixed = engine.retry(case.id)
+    assert engine.run_due_jobs() == 1 or fixed.state is InstanceState.COMPLETED
+    assert engine.instance(case.id).state is InstanceState.COMPLETED
+    assert engine.path(case.id)[-1] == "refused"

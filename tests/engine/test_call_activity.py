@@ -99,3 +99,28 @@ def test_call_activity_without_called_element_is_refused() -> None:
     model = (MODELS / "test_call_activity.bpmn").read_bytes()
     with pytest.raises(BpmnValidationError, match=r"get_parts.*names no called process"):
         Engine().deploy(model.replace(b' calledElement="parts"', b""))
+
+
+@PERSIST
+def test_bpmn_data_associations_pass_values_in_and_out(deploy: Deploy, persist: bool) -> None:
+    engine = deploy("test_call_activity_data_associations")
+    case = engine.start("pay_deposit", {"amount": Decimal("50.00")})
+    (child,) = engine.children(case.id)
+    assert child.variables == {"fee": Decimal("50.00"), "payer": "Acme Logistics"}
+    (task,) = engine.tasks(instance=child.id)
+    pause(engine, child.id, persist)
+    pause(engine, case.id, persist)
+    engine.complete(task.id, {"receipt_no": "R-7731", "cashier": "li"})
+    done = engine.instance(case.id)
+    assert done.state is InstanceState.COMPLETED
+    # Only what the data output association names comes back.
+    assert done.variables == {"amount": Decimal("50.00"), "receipt": "R-7731"}
+    assert engine.path(case.id) == ["start", "pay", "end"]
+
+
+def test_a_data_association_to_an_unknown_data_input_is_refused(engine: Engine) -> None:
+    model = (MODELS / "test_call_activity_data_associations.bpmn").read_bytes()
+    with pytest.raises(BpmnValidationError, match="targets 'pay_nothing', no data input"):
+        engine.deploy(
+            model.replace(b"<targetRef>pay_fee</targetRef>", b"<targetRef>pay_nothing</targetRef>")
+        )

@@ -13,6 +13,8 @@ from liucheng.library import model_path
 
 from .conftest import MODELS, kinds
 
+DMN_MODELS = MODELS.parent.parent / "dmn" / "models"
+
 Deploy = Callable[..., Engine]
 EXTERNAL = {"deposit": Decimal("50"), "colour": "yellow", "expires": True}
 
@@ -74,3 +76,40 @@ def test_decisions_survive_a_restart(sqlite_store: object) -> None:
     Engine(store=sqlite_store).deploy(model_path("pass_deposit.dmn"))
     reopened = Engine(store=sqlite_store)
     assert reopened.decide("pass_deposit", {"applicant_type": "guest"})["deposit"] == 0
+
+
+def test_flowable_decision_tasks_store_results_as_flowable_does(deploy: Deploy) -> None:
+    engine = deploy("test_flowable_decision_task")
+    engine.deploy(model_path("pass_deposit.dmn"))
+    engine.deploy(DMN_MODELS / "hit_collect.dmn")
+    variables = {"applicant_type": "external", "renewal": False, "weight": 30, "express": False}
+    case = engine.start("flowable_terms", variables)
+    assert case.state is InstanceState.COMPLETED
+    v = case.variables
+    assert (v["deposit"], v["colour"], v["expires"]) == (Decimal("50"), "yellow", True)
+    assert v["fees"] == [{"fee": Decimal("5")}, {"fee": Decimal("12.5")}]
+    assert v["fee"] == Decimal("3")  # fee_min, a COLLECT MIN: one aggregated value
+    assert kinds(engine, case.id, HistoryKind.DECISION_EVALUATED) == [
+        "terms",
+        "fee_list",
+        "smallest",
+    ]
+
+
+def test_flowable_no_hits_error_is_an_incident(deploy: Deploy) -> None:
+    engine = deploy("test_flowable_decision_task")
+    engine.deploy(model_path("pass_deposit.dmn"))
+    engine.deploy(DMN_MODELS / "hit_collect.dmn")
+    variables = {"applicant_type": "external", "renewal": False, "weight": 0, "express": False}
+    case = engine.start("flowable_terms", variables)
+    (incident,) = case.incidents
+    assert incident.node == "smallest"
+    assert "decision 'fee_min' matched no rule" in incident.message
+
+
+def test_flowable_decision_task_without_a_key_is_refused(engine: Engine) -> None:
+    model = (MODELS / "test_flowable_decision_task.bpmn").read_bytes()
+    with pytest.raises(LiuchengError, match="names no decisionTableReferenceKey"):
+        engine.deploy(
+            model.replace(b'name="decisionTableReferenceKey" stringValue', b'name="x" stringValue')
+        )

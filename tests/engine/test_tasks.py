@@ -319,16 +319,27 @@ def test_service_handler_failure_is_incident_until_fixed(deploy: Deploy, persist
     engine.register_service("charge-deposit", broken)
     case = engine.start("service_failure", {"amount": Decimal("50.00")})
 
+    # The call failed: the step is kept, and a job will call again (three attempts in all,
+    # one after the other without a failedJobRetryTimeCycle, as in Camunda).
     assert case.state is InstanceState.ACTIVE
+    assert case.incidents == () and case.active == ("charge",)
+    assert [e.detail for e in engine.history(case.id) if e.kind is HistoryKind.JOB_FAILED] == [
+        "attempt 1 of 3 failed: ConnectionError: ledger unreachable"
+    ]
+    pause(engine, case.id, persist)
+    assert engine.run_due_jobs() == 2  # attempts 2 and 3; the last keeps its incident
+    assert len(attempts) == 3
+    case = engine.instance(case.id)
     [incident] = case.incidents
     assert (incident.node, incident.kind) == ("charge", "service")
     assert incident.message == "ConnectionError: ledger unreachable"
     assert kinds(engine, case.id, HistoryKind.INCIDENT_RAISED) == ["charge"]
     assert case.active == ("charge",)
+    assert engine.run_due_jobs() == 0  # an operator's turn now
 
     pause(engine, case.id, persist)
     case = engine.retry(case.id)  # still broken: a new incident
-    assert len(attempts) == 2
+    assert len(attempts) == 4
     assert [i.node for i in case.incidents] == ["charge"]
 
     engine.register_service("charge-deposit", lambda v: {"receipt": f"R-{v['amount']}"})
@@ -341,7 +352,9 @@ def test_service_handler_failure_is_incident_until_fixed(deploy: Deploy, persist
     assert case.variables == {"amount": Decimal("50.00"), "receipt": "R-50.00"}
     assert kinds(engine, case.id, HistoryKind.INCIDENT_RAISED) == ["charge", "charge"]
     assert kinds(engine, case.id, HistoryKind.INCIDENT_RESOLVED) == ["charge", "charge"]
-    assert kinds(engine, case.id, HistoryKind.ELEMENT_STARTED).count("charge") == 1
+    # Entered by the first call and by the job's last attempt; the job's failed attempt before
+    # it was undone.
+    assert kinds(engine, case.id, HistoryKind.ELEMENT_STARTED).count("charge") == 2
 
 
 def test_service_without_handler_is_incident(deploy: Deploy) -> None:

@@ -1,7 +1,9 @@
-"""Pooled PostgreSQL connections that died while idle are replaced before anyone uses them.
+"""Connections that died while idle are replaced before anyone uses them; the connections a
+store keeps between operations (``runtime.connections``) are reused, kept clean and given back.
 
 ``runtime.database`` pings a connection on checkout only when it sat idle in the pool for more
-than ``PING_AFTER_IDLE`` seconds (a ping on every checkout would be a round trip more per step).
+than ``PING_AFTER_IDLE`` seconds (a ping on every checkout would be a round trip more per step);
+a store's kept connections are pinged by the same rule.
 """
 
 from __future__ import annotations
@@ -13,25 +15,81 @@ from liucheng.runtime import SqlStore, database
 from liucheng.store import TaskQuery
 
 
+def _backend(store: SqlStore) -> int:
+    """The server process of the connection the store uses next."""
+    pid: int = store._rows("SELECT pg_backend_pid()", ())[0][0]
+    return pid
+
+
+def _terminate(admin: sa.Engine, pid: int) -> None:
+    with admin.connect() as conn:
+        conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+
 def test_an_idle_connection_the_server_closed_is_replaced(
     postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = SqlStore(postgres_url)
     admin = sa.create_engine(postgres_url)
     try:
-        assert store.tasks(TaskQuery(instance="none")) == []  # a connection now idle in the pool
+        assert store.tasks(TaskQuery(instance="none")) == []
+        # One the store keeps, and one idle in the pool (for the statements of Core).
+        kept = _backend(store)
         with store.engine.connect() as conn:
-            pid = conn.scalar(sa.text("SELECT pg_backend_pid()"))
-        with admin.connect() as conn:
-            conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            pooled = conn.scalar(sa.text("SELECT pg_backend_pid()"))
+        assert pooled != kept
+        _terminate(admin, kept)
+        _terminate(admin, pooled)
         monkeypatch.setattr(database, "PING_AFTER_IDLE", 0.0)
 
         assert store.tasks(TaskQuery(instance="none")) == []
         with store.transaction():
             assert store.load("none") is None
+            assert store.deployments() == []  # through Core, on the transaction's connection
+        assert store.deployments() == []  # through Core, from the pool
+        assert _backend(store) not in (kept, pooled)
     finally:
         store.close()
         admin.dispose()
+
+
+def test_a_store_reuses_its_connection_and_gives_it_back_on_close(postgres_url: str) -> None:
+    store = SqlStore(postgres_url)
+    try:
+        first = _backend(store)
+        with store.transaction():
+            assert store.load("none") is None
+            assert _backend(store) == first  # the transaction's own connection
+        assert _backend(store) == first
+        assert store.engine.pool.checkedout() == 1  # type: ignore[attr-defined]
+        # A transaction that fails leaves no transaction open on the kept connection.
+        with pytest.raises(RuntimeError), store.transaction():
+            store._rows("SELECT 1", ())
+            raise RuntimeError("undo")
+        raw = store._connections.take()
+        try:
+            assert raw.driver_connection.info.transaction_status == 0  # idle
+            assert raw.driver_connection.autocommit
+        finally:
+            store._connections.give(raw)
+    finally:
+        store.close()
+    assert store.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+def test_a_store_keeps_at_most_half_the_pool(sqlite_url: str) -> None:
+    store = SqlStore(sqlite_url)
+    try:
+        kept = store._connections
+        taken = [kept.take() for _ in range(8)]
+        assert store.engine.pool.checkedout() == 8  # type: ignore[attr-defined]
+        for fairy in taken:
+            kept.give(fairy)
+        # Half the pool (5 // 2) stays checked out, kept; the rest went back.
+        assert store.engine.pool.checkedout() == 2  # type: ignore[attr-defined]
+    finally:
+        store.close()
+    assert store.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
 
 
 def test_a_sqlite_store_checkpoints_in_a_thread_of_its_own(sqlite_url: str) -> None:

@@ -159,3 +159,89 @@ def test_a_database_made_by_the_first_migration_upgrades_with_its_cases_intact(
     events = engine.history(case.id)
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert len(events) > stored_events
+
+
+def test_0006_numbers_tasks_and_0007_rebuilds_tables_without_rowid_keeping_rows(
+    tmp_path: Path,
+) -> None:
+    """0006: a task's position becomes its number in its case (ids of another shape get 0).
+    0007: SQLite's keyed tables are rebuilt ``WITHOUT ROWID`` with every row, candidate rows
+    included (they refer to ``tasks``, which is rebuilt under them); downgrading rebuilds them
+    with a rowid again."""
+    import sqlite3
+
+    from alembic import command
+
+    from liucheng import Clock, Engine
+    from liucheng.runtime import SqlStore
+    from liucheng.runtime.database import alembic_config
+
+    model = Path(__file__).parent / "models" / "store_case.bpmn"
+    path = tmp_path / "old.db"
+    url = f"sqlite:///{path}"
+    old = connect(url)
+    try:
+        upgrade(old, revision="0005")
+        engine = Engine(store=SqlStore(old), clock=Clock.frozen(START))
+        engine.deploy(model)
+        case = engine.start("store_line", {"note": "kept"}, business_key="OLD-2")
+        [task] = engine.tasks(instance=case.id)
+        engine.start("store_case", {"note": "waits"})  # a message and a timer subscription
+        with old.begin() as conn:  # as the store numbered tasks before 0006
+            conn.execute(sa.text("UPDATE tasks SET position = 5"))
+        counts = _row_counts(path)
+        upgrade(old)
+    finally:
+        old.dispose()
+
+    db = sqlite3.connect(path)
+    try:
+        assert db.execute("SELECT position FROM tasks WHERE id = ?", (task.id,)).fetchall() == [
+            (int(task.id.rpartition(".")[2]),)
+        ]
+        assert _row_counts(path) == counts
+        assert all(n > 0 for n in counts.values())
+        assert _without_rowid(db) == {
+            "history",
+            "variables",
+            "subscriptions",
+            "task_candidates",
+            "tasks",
+        }
+    finally:
+        db.close()
+    engine = Engine(store=SqlStore(url), clock=Clock.frozen(START))
+    assert engine.tasks(group="finance") == [task]
+    engine.complete(task.id, {"ok": True})
+    assert engine.tasks(instance=case.id) == []
+
+    down = connect(url)
+    try:
+        config = alembic_config()
+        with down.connect() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0006")
+            conn.commit()
+    finally:
+        down.dispose()
+    db = sqlite3.connect(path)
+    try:
+        assert _without_rowid(db) == set()
+    finally:
+        db.close()
+
+
+def _row_counts(path: Path) -> dict[str, int]:
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    try:
+        tables = ("history", "variables", "subscriptions", "task_candidates", "tasks")
+        return {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+    finally:
+        db.close()
+
+
+def _without_rowid(db: Any) -> set[str]:
+    rows = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall()
+    return {name for name, sql in rows if sql.rstrip().endswith("WITHOUT ROWID")}

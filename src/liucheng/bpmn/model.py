@@ -13,8 +13,11 @@ Design choices:
   ``FlowNode.properties`` / ``inputs`` / ``outputs`` under vendor-neutral keys (see
   ``PROPERTY_KEYS``), and the original XML is kept verbatim in ``extension_xml`` / ``attrs`` so that
   writing the model back loses nothing.
-* Elements without execution semantics (text annotations, associations, groups, data objects and
-  their references, item definitions) are kept verbatim as XML strings and written back unchanged.
+* Elements without execution semantics (text annotations, associations, groups, data object
+  references, item definitions) are kept verbatim as XML strings and written back unchanged.
+* Data objects are kept verbatim too (``Scope.artifacts_xml``) *and* read into
+  ``Scope.data_objects``, like vendor properties: the writer puts the verbatim element back
+  unless the modelled one was changed from Python (see ``bpmn/data.py``).
 """
 
 from __future__ import annotations
@@ -241,6 +244,43 @@ class Lane:
 
 
 @dataclass(slots=True)
+class DataObject:
+    """A ``dataObject`` of a process or subprocess: a variable of that scope (engine/data.py).
+
+    ``item_subject_ref`` is the attribute as written: the id of an ``itemDefinition`` (whose
+    ``structureRef`` gives the type) or, as Flowable writes it, a type itself (``xsd:string``).
+    ``value`` is the default as text, from ``<flowable:value>``, ``<activiti:value>`` or
+    ``<liucheng:value>`` in its extension elements; None when it has none.
+    """
+
+    id: str
+    name: str | None = None
+    item_subject_ref: str | None = None
+    is_collection: bool = False
+    value: str | None = None
+    line: int | None = field(default=None, compare=False)
+
+
+@dataclass(slots=True)
+class ItemDefinition:
+    """A root ``itemDefinition`` (read from the verbatim XML by ``bpmn.data.item_definitions``)."""
+
+    id: str
+    structure_ref: str | None = None
+    is_collection: bool = False
+
+
+@dataclass(slots=True)
+class VariableDeclaration:
+    """One ``<liucheng:variable name="…" type="…" collection="…"/>`` of a process: the declared
+    type of a process variable (read by ``bpmn.data.variable_declarations``)."""
+
+    name: str
+    type: str  # as written; engine/vartypes.py knows the names
+    collection: bool = False
+
+
+@dataclass(slots=True)
 class Scope:
     """The elements of a process or subprocess body, in document order."""
 
@@ -248,6 +288,8 @@ class Scope:
     flows: dict[str, SequenceFlow] = field(default_factory=dict)
     # textAnnotation, association, group, dataObject, dataObjectReference, dataStoreReference...
     artifacts_xml: list[str] = field(default_factory=list)
+    # The data objects among ``artifacts_xml``, read (by id): what the writer writes back.
+    data_objects: dict[str, DataObject] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -19,6 +19,7 @@ Other notes:
 * Duplicate ids cannot be represented in the model's dicts; the first element is kept and the
   duplicate recorded in ``Definitions.parse_issues`` for ``validate`` to report with both lines.
 * Vendor extensions are normalised by ``extensions`` (precedence documented there).
+* Data objects are kept verbatim and read into ``Scope.data_objects`` (``data``).
 * Text is kept as written, except that condition and timer expressions, ``incoming`` /
   ``outgoing`` / ``flowNodeRef`` references are stripped of surrounding white space.
 * The first text-only ``documentation`` of an element is modelled (text and attributes); one
@@ -36,6 +37,7 @@ from typing import Final
 from lxml import etree
 
 from liucheng.bpmn import extensions
+from liucheng.bpmn.data import read_data_object
 from liucheng.bpmn.di import DIAGRAM_TAG, parse_diagram
 from liucheng.bpmn.model import (
     ACTIVITI_NS,
@@ -465,6 +467,9 @@ class _Parser:
                 scope.flows.setdefault(flow.id, flow)
             elif local in SCOPE_VERBATIM_TAGS:
                 scope.artifacts_xml.append(element_to_string(el))
+                if local == "dataObject":  # also modelled: see bpmn/data.py
+                    obj = read_data_object(el)
+                    scope.data_objects.setdefault(obj.id, obj)
             else:
                 raise self.error(f"unknown BPMN element '{local}'", el, element=owner)
         # Hand-written files often omit incoming/outgoing: derive them from the flows.

@@ -52,11 +52,16 @@ SUPPORTED: Final[Mapping[str, frozenset[str | None]]] = MappingProxyType(
         "startEvent": frozenset(
             {_NONE, "timer", "message", "error", "escalation", "signal", "conditional"}
         ),
-        "endEvent": frozenset({_NONE, "terminate", "error", "escalation", "message", "signal"}),
+        "endEvent": frozenset(
+            {_NONE, "terminate", "error", "escalation", "message", "signal", "compensate", "cancel"}
+        ),
         "intermediateCatchEvent": frozenset({"timer", "message", "signal", "conditional", "link"}),
-        "intermediateThrowEvent": frozenset({_NONE, "message", "escalation", "signal", "link"}),
+        "intermediateThrowEvent": frozenset(
+            {_NONE, "message", "escalation", "signal", "link", "compensate"}
+        ),
         "boundaryEvent": frozenset(
-            {"timer", "message", "error", "escalation", "signal", "conditional"}
+            {"timer", "message", "error", "escalation", "signal", "conditional", "compensate"}
+            | {"cancel"}
         ),
         "task": frozenset({_NONE}),
         "userTask": frozenset({_NONE}),
@@ -71,6 +76,7 @@ SUPPORTED: Final[Mapping[str, frozenset[str | None]]] = MappingProxyType(
         "inclusiveGateway": frozenset({_NONE}),
         "eventBasedGateway": frozenset({_NONE}),
         "subProcess": frozenset({_NONE}),
+        "transaction": frozenset({_NONE}),
         "callActivity": frozenset({_NONE}),
     }
 )

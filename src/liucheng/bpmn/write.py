@@ -33,7 +33,9 @@ reading, so the edit survives:
   ``pre_script`` / ``post_script`` → ``spiffworkflow:preScript`` / ``postScript``;
 * ``inputs`` / ``outputs`` differing from the verbatim ones → one ``camunda:inputOutput`` holding
   both lists, replacing the verbatim ``camunda:inputOutput`` / ``zeebe:ioMapping``;
-* process ``properties`` (``candidate_starter_groups`` ...) → ``camunda:`` attributes.
+* process ``properties`` (``candidate_starter_groups`` ...) → ``camunda:`` attributes;
+* ``Scope.data_objects`` differing from their verbatim elements → those elements with the
+  changes put in (see ``bpmn/data.py``; a default set from Python becomes ``liucheng:value``).
 
 Deleting a normalised key in Python does not delete its verbatim source: remove it from ``attrs``
 / ``extension_xml`` as well.
@@ -61,6 +63,7 @@ from typing import Any
 from lxml import etree
 
 from liucheng.bpmn import extensions
+from liucheng.bpmn.data import artifacts_to_write
 from liucheng.bpmn.di import write_diagram
 from liucheng.bpmn.model import (
     BPMN_NS,
@@ -390,7 +393,7 @@ class _Writer:
         self.set_attrs(el, attrs)
         self.documentation(el, process.documentation, process.documentation_attrs)
         self.extension_elements(el, ext)
-        others = self.verbatim_elements(process.body.artifacts_xml)
+        others = self.verbatim_elements(artifacts_to_write(process.body))
         self.put(el, [e for e in others if _local(e) in _PROCESS_HEAD - {"laneSet"}])
         if (
             process.lane_set_id is not None
@@ -478,7 +481,7 @@ class _Writer:
             self.event_definition(el, definition)
         if node.body is not None:
             self.scope_elements(el, node.body)
-            self.put(el, self.verbatim_elements(node.body.artifacts_xml))
+            self.put(el, self.verbatim_elements(artifacts_to_write(node.body)))
         self.put(el, [e for e in others if _local(e) in _NODE_TAIL])
 
     def programmatic_settings(

@@ -19,6 +19,8 @@ datetime                    ``{"$datetime": "2026-01-01T10:00:00+08:00[Asia/Shan
                             ``ZoneInfo`` zone is kept by name
 date, time                  ``{"$date": "2026-01-01"}``, ``{"$time": "10:00:00"}``
 timedelta                   ``{"$timedelta": "90061.5"}`` (seconds, exact to the µs)
+FileRef                     ``{"$file": {"name": "id.pdf", "media_type": …, "size": 1}}``
+                            (``FileRef.to_dict``: members that are None left out)
 a registered type           ``{"$<tag>": <its JSON>}`` (see :func:`register_type`)
 ==========================  ==========================================================
 
@@ -64,6 +66,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from liucheng.errors import LiuchengError
+from liucheng.fileref import FileRef
 
 __all__ = [
     "UnreadableValueError",
@@ -317,7 +320,12 @@ def _encode_timedelta(value: timedelta) -> dict[str, str]:
     return {"$timedelta": text}
 
 
+def _encode_file(value: FileRef) -> dict[str, dict[str, Any]]:
+    return {"$file": value.to_dict()}  # text and an int: nothing to encode further
+
+
 _ENCODERS: dict[type, Callable[[Any], Any]] = {
+    FileRef: _encode_file,
     Decimal: _encode_decimal,
     datetime: _encode_datetime,
     date: _encode_date,
@@ -464,7 +472,15 @@ def _decode_timedelta(payload: object) -> timedelta:
     return timedelta(microseconds=-micros if whole.startswith("-") else micros)
 
 
+def _decode_file(payload: object) -> FileRef:
+    try:
+        return FileRef.from_dict(payload)
+    except LiuchengError as exc:
+        raise ValueError(str(exc)) from None
+
+
 _DECODERS: dict[str, Callable[[Any], Any]] = {
+    "$file": _decode_file,
     "$decimal": _decode_decimal,
     "$datetime": _decode_datetime,
     "$date": _decode_date,

@@ -29,9 +29,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from liucheng.calendar import BusinessCalendar, CalendarSet
-from liucheng.dmn import DecisionModel, map_decision_result
-from liucheng.engine import timers
+from liucheng.dmn import DecisionModel, DecisionResult, map_decision_result
+from liucheng.engine import compensation, timers
 from liucheng.engine.codec import check_storable
+from liucheng.engine.data import DataObjects, initial_values
 from liucheng.engine.graph import CompiledProcess, Flow, Node
 from liucheng.engine.state import (
     Changes,
@@ -55,6 +56,7 @@ _new_tuple = tuple.__new__
 _NO_VARIABLES: Mapping[str, Any] = MappingProxyType({})
 _NO_MESSAGES: list[Any] = []  # shared and never appended to: see ``publish``
 _NO_EFFECTS: list[Any] = []  # the same for ``effect``
+_AFTER = "after"  # the mark of a job that continues after its element (``Run.park``)
 _STARTED: str = HistoryKind.ELEMENT_STARTED.value
 _COMPLETED: str = HistoryKind.ELEMENT_COMPLETED.value
 _FLOW_TAKEN: str = HistoryKind.FLOW_TAKEN.value
@@ -250,6 +252,13 @@ class Run:
         h = self.history  # ``record`` inlined: once per task completion and handler result
         h.append((self.seq0 + len(h), self.now, _CHANGED, element, None, pairs, None))
 
+    def create_data_objects(self, sid: int, element: str | None, specs: DataObjects) -> None:
+        """A scope began: its data objects become its variables (see engine/data.py)."""
+        created = initial_values(specs, self.inst.scopes[sid].variables, self.tz)
+        if created:
+            self.changed = True
+            self.record(HistoryKind.VARIABLES_CHANGED, element, variables=created)
+
     def delete_variables(self, sid: int, names: list[str], element: str | None) -> None:
         self.changed = True
         scopes = self.inst.scopes
@@ -368,10 +377,15 @@ class Run:
             tok.local = None
         if node.boundaries:
             self.drop_subscriptions(tok.id)
+        if node.async_after:
+            self.park(tok, node, after=True)  # completed; a job takes the flows (``go_on``)
+            return
         if flows is None:
             flows = node.outgoing if node.unconditional else self.select_flows(tok, node, True)
             if flows is None:
                 return
+        if node.compensation is not None and node.behaviour != "sub":
+            compensation.completed(self, node, tok.scope)
         h = self.history  # ``record`` inlined: this runs for every element a token leaves
         now = self.now
         h.append((self.seq0 + len(h), now, _COMPLETED, node.id, tok.id, None, None))
@@ -437,6 +451,7 @@ class Run:
                 self.inst.state = InstanceState.COMPLETED
                 self.inst.ended = self.now
                 self.inst.subscriptions.clear()
+                self.inst.compensables.clear()
                 self.record(HistoryKind.INSTANCE_COMPLETED)
                 if self.inst.parent is not None:
                     variables = dict(scopes[0].variables)
@@ -445,6 +460,10 @@ class Run:
         scope = scopes[sid]
         assert scope.token is not None
         parent_tok = self.tokens[scope.token]
+        if compensation.is_handler_scope(self, scope, parent_tok):
+            del scopes[sid]  # a compensation handler finished: the next one, or go on
+            compensation.next_handler(self, parent_tok)
+            return
         body_view = self.scope_view(sid)
         node = self.proc.nodes[parent_tok.node]
         if node.event_starts:  # its event subprocesses can no longer start
@@ -454,6 +473,8 @@ class Run:
                 if subs[sub_id].node in starts:
                     del subs[sub_id]
         view = dict(body_view) if node.outputs else None
+        if self.inst.compensables or node.compensation is not None:
+            compensation.scope_completed(self, scope, node, parent_tok)
         del scopes[sid]
         self.leave(parent_tok, node, view=view)
 
@@ -487,8 +508,12 @@ class Run:
         for scope in [
             s for s in inst.scopes.values() if s.token == tok.id and s.parent is not None
         ]:
-            if scope.node == tok.node and scope.id != tok.local:
+            if scope.id != tok.local and (
+                scope.node == tok.node or compensation.is_handler_scope(self, scope, tok)
+            ):
                 self.cancel_scope(scope.id)
+        if inst.compensating:
+            compensation.token_cancelled(self, tok)
         if tok.local is not None:
             inst.scopes.pop(tok.local, None)
             tok.local = None
@@ -502,6 +527,7 @@ class Run:
                 self.cancel_token(other)
         if keep is None:
             self.inst.scopes.pop(sid, None)
+            compensation.scope_cancelled(self.inst, sid)
 
     def terminate(self) -> None:
         """End the case at once: every token, task and wait is cancelled; variables stay."""
@@ -512,6 +538,7 @@ class Run:
         inst.state = InstanceState.TERMINATED
         inst.ended = self.now
         inst.subscriptions.clear()
+        inst.compensables.clear()
         self.record(HistoryKind.INSTANCE_TERMINATED)
 
     def effect(self, effect: Effect) -> None:
@@ -713,8 +740,9 @@ class Run:
     def call_service(self, tok: Token, node: Node) -> bool:
         """Call the handler registered for the task and store its result.
 
-        Returns False when the task must not go on: the handler is missing or failed (an
-        incident), or threw a BPMN error (which moved the token to its catcher).
+        Returns False when the task must not go on: the handler is missing (an incident),
+        failed (a job will try again, see ``retry_later``; an incident once attempts run out),
+        or threw a BPMN error (which moved the token to its catcher).
         """
         name = node.service or node.id
         handler = self.env.services.get(name)
@@ -730,9 +758,36 @@ class Run:
             self.throw_error(tok, node, exc.code, exc.message)
             return False
         except Exception as exc:
-            self.incident(tok, node, "service", f"{type(exc).__name__}: {exc}")
+            message = f"{type(exc).__name__}: {exc}"
+            if self.resuming != tok.id and node.job_attempts > 1:
+                self.retry_later(tok, node, message)
+            else:  # a job's attempt: the job counts attempts (``Engine._run_job``)
+                self.incident(tok, node, "service", message)
             return False
         return self.store_result(tok, node, result)
+
+    def retry_later(self, tok: Token, node: Node, message: str) -> None:
+        """A service call failed in a step: the step is kept, and a job calls again later.
+
+        The first attempt runs in the step that reached the task, so a working service costs
+        nothing extra; when it fails (the ERP is down, the SMS gateway times out) the token
+        waits for a job, due after the element's retry delay (``failedJobRetryTimeCycle``),
+        which enters the element again.  Attempts are counted on the job; the last failed
+        one leaves an incident for an operator.
+        """
+        if tok.local is not None:  # the job's attempt maps the inputs again
+            self.inst.scopes.pop(tok.local, None)
+            tok.local = None
+        delay = timers.parse_duration(node.job_delay) if node.job_delay else None
+        due = delay.add_to(self.now) if delay is not None else self.now
+        job = Subscription(
+            self.inst.new_id(), SubscriptionKind.JOB, node.id, tok.id, due=due, fired=1
+        )
+        self.inst.subscriptions[job.id] = job
+        tok.state = TokenState.WAITING
+        attempt = f"attempt 1 of {node.job_attempts} failed: {message}"
+        self.record(HistoryKind.JOB_FAILED, node.id, tok.id, detail=attempt)
+        self.record(HistoryKind.JOB_CREATED, node.id, tok.id)
 
     # == external tasks ==========================================================================
     def wait_external(self, tok: Token, node: Node, topic: str) -> None:
@@ -921,6 +976,7 @@ class Run:
         SpiffWorkflow does); several matching rules then need a result variable.
         """
         assert node.decision is not None
+        values: dict[str, Any]
         try:
             result = model.evaluate_detailed(node.decision, _handler_copy(self.view(tok)))
             self.record(
@@ -929,9 +985,11 @@ class Run:
                 tok.id,
                 detail=f"{result.decision_id}: {', '.join(result.matched_rule_ids) or '-'}",
             )
-            if node.result_variable:
+            if node.decision_mode in ("flowable", "flowable_strict"):
+                values = _flowable_result(node, result)
+            elif node.result_variable:
                 value = map_decision_result(result, node.decision_mode)
-                values: dict[str, Any] = {node.result_variable: value}
+                values = {node.result_variable: value}
             elif len(result.entries) > 1:
                 raise LiuchengError(
                     f"decision '{node.decision}' gave {len(result.entries)} results; name a "
@@ -1254,6 +1312,10 @@ class Run:
                 return
         self.record(HistoryKind.ELEMENT_COMPLETED, node.id, tok.id)
         del self.tokens[tok.id]
+        if node.compensation is not None and node.behaviour != "sub":
+            compensation.completed(self, node, body.id, dict(scope.variables))
+        if self.inst.compensables:
+            compensation.rehome(self.inst, scope, body.id)  # each instance undone on its own
         body_tok = self.tokens[body.token] if body.token is not None else None
         assert body_tok is not None
         counters = body.variables
@@ -1302,6 +1364,8 @@ class Run:
         loop = node.loop
         assert loop is not None
         self.inst.scopes.pop(body.id, None)
+        if self.inst.compensables:
+            compensation.rehome(self.inst, body, tok.scope)
         if loop.output_collection:
             collected = list(body.variables[loop.output_collection])
             self.set_variables(tok.scope, {loop.output_collection: collected}, node.id)
@@ -1383,21 +1447,43 @@ class Run:
     def do_boundary(self, tok: Token, node: Node) -> None:
         self.leave(tok, node)
 
-    def park(self, tok: Token, node: Node) -> None:
-        """Stop before an asynchronous element: a job will carry the token on in a later step.
+    def park(self, tok: Token, node: Node, *, after: bool = False) -> None:
+        """Stop before an asynchronous element (or, ``after``, once it has completed): a job
+        will carry the token on in a later step.
 
-        The step so far is committed on its own, so whatever the element then does (a service
-        call that fails, say) is retried by the job without undoing what came before.
+        The step so far is committed on its own, so whatever comes next (a service call that
+        fails, a condition that cannot be evaluated) is retried by the job without undoing
+        what came before.  An after-job is marked by ``message`` "after".
         """
-        job = Subscription(self.inst.new_id(), SubscriptionKind.JOB, node.id, tok.id, due=self.now)
+        mark = _AFTER if after else None
+        job = Subscription(
+            self.inst.new_id(), SubscriptionKind.JOB, node.id, tok.id, mark, due=self.now
+        )
         self.inst.subscriptions[job.id] = job
         tok.state = TokenState.WAITING
-        self.record(HistoryKind.JOB_CREATED, node.id, tok.id)
+        self.record(HistoryKind.JOB_CREATED, node.id, tok.id, detail=mark)
+
+    def go_on(self, tok: Token, node: Node) -> None:
+        """An after-job: the element completed in an earlier step; take its outgoing flows."""
+        flows = node.outgoing if node.unconditional else self.select_flows(tok, node, True)
+        if flows is None:
+            return
+        if node.compensation is not None and node.behaviour != "sub":
+            compensation.completed(self, node, tok.scope)
+        self.record(HistoryKind.ELEMENT_COMPLETED, node.id, tok.id)
+        if flows:
+            self.take(tok, flows)
+        else:
+            self.consume(tok)
 
     def run_job(self, job: Subscription) -> None:
-        """Carry a parked token into its element (see ``park``)."""
+        """Carry a parked token into its element, or on from it (see ``park``)."""
         tok = self.tokens[job.token]
         del self.inst.subscriptions[job.id]
+        if job.message == _AFTER:
+            self.go_on(tok, self.proc.nodes[job.node])
+            self.drain()
+            return
         tok.state = TokenState.READY
         self.resuming = tok.id
         try:
@@ -1622,6 +1708,8 @@ class Run:
             values = got
         body = ScopeState(self.inst.new_id(), tok.scope, node.id, tok.id, values)
         self.inst.scopes[body.id] = body
+        if node.data:
+            self.create_data_objects(body.id, node.id, node.data)
         tok.state = TokenState.WAITING
         self.arm_boundaries(tok, node)
         if node.event_starts:
@@ -1853,6 +1941,8 @@ class Run:
         self.record(HistoryKind.ELEMENT_STARTED, event_sub.id, holder.id)
         body = ScopeState(self.inst.new_id(), scope_id, event_sub.id, holder.id, {})
         scopes[body.id] = body
+        if event_sub.data:
+            self.create_data_objects(body.id, event_sub.id, event_sub.data)
         if event_sub.event_starts:
             self.arm_event_subprocesses(body.id, event_sub.event_starts)
         tok = self.new_token(start.id, body.id)
@@ -1860,6 +1950,18 @@ class Run:
         if variables:
             self.set_variables(body.id, variables, start.id)
         self.leave(tok, start)
+
+    # == compensation and transactions (see engine/compensation.py) =============================
+    def do_throw_compensation(self, tok: Token, node: Node) -> None:
+        if not compensation.throw(self, tok, node):
+            self.leave(tok, node)
+
+    def do_end_compensation(self, tok: Token, node: Node) -> None:
+        if not compensation.throw(self, tok, node):
+            self.leave(tok, node, ())
+
+    def do_end_cancel(self, tok: Token, node: Node) -> None:
+        compensation.cancel(self, tok)
 
     def do_end_error(self, tok: Token, node: Node) -> None:
         self.throw_error(tok, node, node.code, ended=True)
@@ -1871,6 +1973,18 @@ class Run:
     def do_end_escalation(self, tok: Token, node: Node) -> None:
         if self.throw_escalation(tok, node, node.code, ended=True):
             self.leave(tok, node, ())
+
+
+def _flowable_result(node: Node, result: DecisionResult) -> dict[str, Any]:
+    """A Flowable decision task's variables: the outputs of the rule that matched, or, for a
+    table that may match several rules (COLLECT, RULE ORDER, OUTPUT ORDER), a list of every
+    matching rule's outputs under the decision's id.  No match sets nothing, or is an error
+    with ``decisionTaskThrowErrorOnNoHits``."""
+    if not result.entries and node.decision_mode == "flowable_strict":
+        raise LiuchengError(f"decision '{result.decision_id}' matched no rule")
+    if isinstance(result.value, list):
+        return {result.decision_id: [dict(e) for e in result.entries]}
+    return dict(result.entries[0]) if result.entries else {}
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -22,6 +22,7 @@ from lxml import etree
 
 from liucheng.bpmn.model import (
     ACTIVITI_NS,
+    BPMN_NS,
     CAMUNDA_NS,
     FLOWABLE_NS,
     LIUCHENG_NS,
@@ -35,6 +36,9 @@ from liucheng.bpmn.model import (
 from liucheng.bpmn.xml_safety import string_to_element
 from liucheng.calendar import parse_working_duration
 from liucheng.engine import timers
+from liucheng.engine.data import DataObjects, plan_data
+from liucheng.engine.data_associations import Passing, call_passings, variables_by_element
+from liucheng.engine.vartypes import VarType
 from liucheng.errors import BpmnValidationError, ExpressionError, LiuchengError, ValidationIssue
 from liucheng.expr import PYTHON, Evaluator, Script, compile_expression, compile_script
 from liucheng.expr import compile_value as _compile_value
@@ -133,11 +137,17 @@ class Node:
     event_starts: tuple[str, ...] = ()
     loop: Loop | None = None  # multi-instance or standard loop characteristics
     call: Call | None = None  # a call activity: what it calls and what passes in and out
+    data: DataObjects = ()  # a subprocess: the data objects its scope starts with (engine/data.py)
     # the business calendar (by name) that working-time durations of this element's timer or
     # due date count on; None means the organisation's default (``liucheng:calendar``)
     calendar: str | None = None
     code: str | None = None  # error / escalation code (None on a catch: catch all)
     interrupting: bool = True
+    # compensation and transactions
+    compensation: str | None = None  # an activity: its handler, linked to its boundary event
+    for_compensation: bool = False  # a compensation handler (``isForCompensation``)
+    compensate_ref: str | None = None  # a compensation throw: the activity to undo; None: all
+    cancel_boundary: str | None = None  # a transaction: its cancel boundary event
     # tasks
     service: str | None = None
     external: bool = False  # the service is an external task's topic
@@ -158,6 +168,7 @@ class Node:
     # asynchronous continuation before the element (camunda:asyncBefore, flowable:async):
     # how many attempts its job gets and how long to wait between them
     async_before: bool = False
+    async_after: bool = False  # camunda:asyncAfter, flowable:asyncLeave: a job takes the flows
     job_attempts: int = 3
     job_delay: str | None = None  # ISO 8601 duration text
     # inclusive joins: nodes of the same scope from which a token may still arrive ...
@@ -186,6 +197,10 @@ class CompiledProcess:
     has_inclusive_joins: bool = False  # lets the executor skip the join check entirely
     has_conditions: bool = False  # conditional events: variables changes are watched
     event_starts: tuple[str, ...] = ()  # start events of the process's event subprocesses
+    # conditional start events: ``Engine.evaluate_conditions`` starts a case at them
+    conditional_starts: tuple[str, ...] = ()
+    data: DataObjects = ()  # the process's data objects, variables of every case (engine/data.py)
+    variable_types: dict[str, VarType] = field(default_factory=dict)  # declared types, by name
 
 
 def _behaviour(node: FlowNode) -> str:
@@ -203,6 +218,8 @@ def _behaviour(node: FlowNode) -> str:
             "escalation": "end_escalation",
             "message": "end_message",
             "signal": "end_signal",
+            "compensate": "end_compensation",
+            "cancel": "end_cancel",
         }.get(kind, "unsupported")
     if tag == "intermediateCatchEvent":
         catches = {
@@ -220,10 +237,13 @@ def _behaviour(node: FlowNode) -> str:
             "escalation": "throw_escalation",
             "signal": "throw_signal",
             "link": "throw_link",
+            "compensate": "throw_compensation",
         }
         return throws.get(kind, "unsupported")
     if tag == "boundaryEvent":
-        caught = ("timer", "message", "error", "escalation", "signal", "conditional")
+        # compensation and cancel boundary events are never armed: see ``attach_handler``
+        caught = {"timer", "message", "error", "escalation", "signal", "conditional"}
+        caught |= {"compensate", "cancel"}
         return "boundary" if kind in caught else "unsupported"
     return {
         "userTask": "user",
@@ -237,6 +257,7 @@ def _behaviour(node: FlowNode) -> str:
         "inclusiveGateway": "or",
         "eventBasedGateway": "event_gateway",
         "subProcess": "sub",
+        "transaction": "sub",  # a subprocess whose cancel end event undoes its work
         "callActivity": "call",
     }.get(tag, "unsupported")
 
@@ -255,6 +276,8 @@ class _Compiler:
         self.language = language
         self.issues: list[ValidationIssue] = []
         self.nodes: dict[str, Node] = {}
+        self.associated = _associations(process.body)
+        self._data_names: dict[str, str] | None = None
 
     def issue(self, message: str, node: FlowNode | None) -> None:
         self.issues.append(
@@ -438,8 +461,27 @@ class _Compiler:
                 else self.value(source, fn) or _constant(None)
             )
             (ins if is_in else outs).append((target, evaluate))
+        passed_in, passed_out, problems = call_passings(fn, self.data_names())
+        for problem in problems:
+            self.issue(problem, fn)
+        ins.extend((p.target, self.passing(p, fn)) for p in passed_in)
+        outs.extend((p.target, self.passing(p, fn)) for p in passed_out)
         call.inputs, call.outputs = tuple(ins), tuple(outs)
         return call
+
+    def data_names(self) -> dict[str, str]:
+        """Data object (reference) id -> variable name, read once per process."""
+        if self._data_names is None:
+            self._data_names = variables_by_element(self.process)
+        return self._data_names
+
+    def passing(self, passing: Passing, fn: FlowNode) -> Evaluator:
+        """A BPMN data association's value: a variable, or an expression over the variables."""
+        if passing.source is not None:
+            return self.collection(passing.source, fn)
+        assert passing.expression is not None
+        text, language = passing.expression
+        return self.expression(text, fn, _lang(language, fn, self) if language else None)
 
     # -- structure -----------------------------------------------------------------------------
     def compile_scope(self, scope: Scope, parent: str | None) -> str | None:
@@ -455,7 +497,8 @@ class _Compiler:
                 start = fn.id
         for activity, boundary_ids in attached.items():
             if activity in self.nodes:
-                self.nodes[activity].boundaries = tuple(boundary_ids)
+                armed = [b for b in boundary_ids if not self.attach_handler(b, activity)]
+                self.nodes[activity].boundaries = tuple(armed)
         for fn in scope.nodes.values():
             self.link(fn, scope)
             if fn.tag == "eventBasedGateway":
@@ -479,6 +522,53 @@ class _Compiler:
                         sf.source
                     }
         return start
+
+    def attach_handler(self, boundary_id: str, activity_id: str) -> bool:
+        """Wire a compensation or cancel boundary event to its activity; False for others.
+
+        Neither waits for anything: a compensation boundary event only links its activity to the
+        handler (by an association), and a transaction's cancel boundary event is taken when a
+        cancel end event inside it has undone its work.
+        """
+        boundary = self.nodes[boundary_id]
+        fn = boundary.model
+        activity = self.nodes[activity_id]
+        if fn.event_kind == "cancel":
+            if activity.tag != "transaction":
+                self.issue("a cancel boundary event may only be attached to a transaction", fn)
+            elif not fn.cancel_activity:
+                self.issue("a cancel boundary event always interrupts (cancelActivity)", fn)
+            elif activity.cancel_boundary is not None:
+                self.issue(f"transaction '{activity_id}' has two cancel boundary events", fn)
+            else:
+                activity.cancel_boundary = boundary_id
+            return True
+        if fn.event_kind != "compensate":
+            return False
+        if fn.outgoing:
+            self.issue(
+                "a compensation boundary event has no outgoing sequence flow; link its handler "
+                "with an association",
+                fn,
+            )
+        handlers = [
+            other
+            for other in self.associated.get(boundary_id, ())
+            if other in self.nodes and self.nodes[other].for_compensation
+        ]
+        if len(handlers) != 1:
+            self.issue(
+                "a compensation boundary event needs an association to exactly one activity "
+                'with isForCompensation="true"',
+                fn,
+            )
+        elif self.nodes[handlers[0]].parent != activity.parent:
+            self.issue(f"compensation handler '{handlers[0]}' lies in another scope", fn)
+        elif activity.compensation is not None:
+            self.issue(f"'{activity_id}' has two compensation boundary events", fn)
+        else:
+            activity.compensation = handlers[0]
+        return True
 
     def event_starts(self, scope: Scope) -> tuple[str, ...]:
         """The start events of the event subprocesses directly inside ``scope``."""
@@ -595,6 +685,11 @@ class _Compiler:
             (m.target, self.value(m.source, fn) or _constant(None)) for m in fn.outputs
         )
         node.result_variable = props.get("result_variable") or None
+        node.for_compensation = fn.attrs.get("isForCompensation", "").strip() == "true"
+        if node.for_compensation and (fn.incoming or fn.outgoing):
+            self.issue("a compensation handler has no sequence flows", fn)
+        if fn.tag == "transaction" and fn.loop is not None:
+            self.issue("a multi-instance or looping transaction is not supported yet", fn)
         self.compile_async(node, fn)
         node.pre_script = self.spiff_script(props.get("pre_script"), fn)
         node.post_script = self.spiff_script(props.get("post_script"), fn)
@@ -623,6 +718,8 @@ class _Compiler:
                     node.priority,
                 )
             )
+        elif node.behaviour == "service" and _flowable_type(fn) == "dmn":
+            self.compile_flowable_decision(node, fn)
         elif node.behaviour in ("service", "send"):
             node.service = _service_name(props.get("service"), props.get("service_type"))
             node.external = props.get("service_type") == "external"
@@ -650,20 +747,50 @@ class _Compiler:
                 self.check_event_subprocess(fn)
         return node
 
+    def compile_flowable_decision(self, node: Node, fn: FlowNode) -> None:
+        """Flowable's decision task: ``serviceTask flowable:type="dmn"`` naming its decision in
+        a ``decisionTableReferenceKey`` field.  It runs as a business rule task that stores
+        results as Flowable does (see ``Run.decide_dmn``)."""
+        node.behaviour = "rule"
+        fields = _fields(fn)
+        if "decisionServiceReferenceKey" in fields:
+            self.issue(
+                "Flowable decision services (decisionServiceReferenceKey) are not supported", fn
+            )
+            return
+        key = fields.get("decisionTableReferenceKey")
+        if not key:
+            self.issue("a Flowable decision task names no decisionTableReferenceKey", fn)
+            return
+        if "${" in key or "#{" in key:
+            self.issue("a decisionTableReferenceKey given by an expression is not supported", fn)
+            return
+        node.decision = key.strip()
+        strict = fields.get("decisionTaskThrowErrorOnNoHits", "").strip().lower() == "true"
+        node.decision_mode = "flowable_strict" if strict else "flowable"
+
     def compile_async(self, node: Node, fn: FlowNode) -> None:
-        """``asyncBefore``: the token stops before the element and a job carries it on.
+        """``asyncBefore``: the token stops before the element and a job carries it on;
+        ``asyncAfter``: the element completes, and a job takes the token on from there.
 
         The job's retry policy comes from ``camunda:failedJobRetryTimeCycle`` ("R5/PT1M": five
         attempts a minute apart); without one, three attempts one after the other, as Camunda.
         """
-        after = fn.attrs.get(f"{{{CAMUNDA_NS}}}asyncAfter")
-        if after is not None and after.strip() == "true":
-            self.issue("asyncAfter is not supported yet (asyncBefore is)", fn)
         flags = [fn.attrs.get(f"{{{ns}}}{name}") for ns, name in _ASYNC_BEFORE]
         node.async_before = any(flag is not None and flag.strip() == "true" for flag in flags)
-        if not node.async_before:
-            return
+        flags = [fn.attrs.get(f"{{{ns}}}{name}") for ns, name in _ASYNC_AFTER]
+        node.async_after = any(flag is not None and flag.strip() == "true" for flag in flags)
+        if node.async_after and fn.loop is not None:
+            self.issue("asyncAfter on a multi-instance or looping activity is not supported", fn)
+        if not (node.async_before or node.async_after or node.behaviour == "service"):
+            return  # a failing service call is retried by a job too (``Run.retry_later``)
         for xml in fn.extension_xml:
+            retries = _ZEEBE_RETRIES.search(xml)
+            if retries is not None:  # zeebe:taskDefinition retries="n": n attempts in all
+                try:
+                    node.job_attempts = max(1, int(retries.group(1).strip()))
+                except ValueError:
+                    self.issue(f"zeebe retries must be a whole number: {retries.group(1)!r}", fn)
             found = _RETRY_CYCLE.search(xml)
             if found is None:
                 continue
@@ -758,6 +885,14 @@ class _Compiler:
             node.signal = (sig.name or sig.id) if sig else ev.ref
             if not node.signal:
                 self.issue("signal event names no signal", fn)
+        elif ev.kind == "compensate":
+            node.compensate_ref = (ev.attrs.get("activityRef") or "").strip() or None
+            if ev.attrs.get("waitForCompletion", "true").strip() == "false":
+                self.issue(
+                    'waitForCompletion="false" is not supported: a compensation throw waits '
+                    "for its handlers",
+                    fn,
+                )
         elif ev.kind == "escalation" and ev.ref is not None:
             esc = self.definitions.escalations.get(ev.ref)
             node.code = (esc.escalation_code or esc.name or esc.id) if esc else ev.ref
@@ -768,7 +903,60 @@ _ASYNC_BEFORE = (
     (FLOWABLE_NS, "async"),
     (ACTIVITI_NS, "async"),
 )
+_ASYNC_AFTER = (
+    (CAMUNDA_NS, "asyncAfter"),
+    (FLOWABLE_NS, "asyncLeave"),
+    (ACTIVITI_NS, "asyncLeave"),
+)
+_ZEEBE_RETRIES = re.compile(r"taskDefinition\b[^>]*\bretries=\"([^\"]*)\"")
 _RETRY_CYCLE = re.compile(r"failedJobRetryTimeCycle[^>]*>([^<]*)<")
+
+
+def _associations(body: Scope) -> dict[str, set[str]]:
+    """Element id -> the elements an association links it with (either direction), from the
+    artifacts of ``body`` and every subprocess inside it."""
+    linked: dict[str, set[str]] = {}
+    scopes = [body]
+    while scopes:
+        scope = scopes.pop()
+        scopes.extend(fn.body for fn in scope.nodes.values() if fn.body is not None)
+        for text in scope.artifacts_xml:
+            if not text.lstrip().startswith("<") or "association" not in text[:80]:
+                continue
+            try:
+                el = string_to_element(text)
+            except LiuchengError:  # pragma: no cover - the parser already read it once
+                continue
+            if el.tag != f"{{{BPMN_NS}}}association":
+                continue
+            source, target = (
+                (el.get("sourceRef") or "").strip(),
+                (el.get("targetRef") or "").strip(),
+            )
+            if source and target:
+                linked.setdefault(source, set()).add(target)
+                linked.setdefault(target, set()).add(source)
+    return linked
+
+
+def _check_compensation(compiler: _Compiler) -> None:
+    """What only the whole process can tell: thrown compensation names an activity that exists,
+    and a cancel end event lies directly in a transaction that has a cancel boundary event."""
+    nodes = compiler.nodes
+    for node in nodes.values():
+        if node.compensate_ref is not None and node.compensate_ref not in nodes:
+            compiler.issue(f"compensation names no activity '{node.compensate_ref}'", node.model)
+        if node.behaviour == "end_cancel":
+            owner = nodes.get(node.parent) if node.parent else None
+            if owner is None or owner.tag != "transaction":
+                compiler.issue(
+                    "a cancel end event may only be used inside a transaction", node.model
+                )
+            elif owner.cancel_boundary is None:
+                compiler.issue(
+                    f"transaction '{owner.id}' has a cancel end event but no cancel boundary event",
+                    node.model,
+                )
 
 
 def _lang(declared: str | None, fn: FlowNode, compiler: _Compiler) -> str | None:
@@ -807,6 +995,38 @@ def _reaching(targets: list[str], join: str, predecessors: dict[str, set[str]]) 
                 seen.add(pred)
                 stack.append(pred)
     return frozenset(seen)
+
+
+def _flowable_type(fn: FlowNode) -> str | None:
+    """``flowable:type`` (or Activiti's) of a service task: "dmn", "http", "external-worker"..."""
+    return fn.attrs.get(f"{{{FLOWABLE_NS}}}type") or fn.attrs.get(f"{{{ACTIVITI_NS}}}type")
+
+
+def _fields(fn: FlowNode) -> dict[str, str]:
+    """Flowable / Activiti ``field`` extension elements: name -> literal text (a ``string``
+    child, a ``stringValue`` attribute, or an ``expression`` as written)."""
+    found: dict[str, str] = {}
+    for text in fn.extension_xml:
+        if "field" not in text[:80]:
+            continue
+        try:
+            el = string_to_element(text)
+        except LiuchengError:  # pragma: no cover - the parser already read it once
+            continue
+        if el.tag not in (f"{{{FLOWABLE_NS}}}field", f"{{{ACTIVITI_NS}}}field"):
+            continue
+        name = el.get("name")
+        if not name:
+            continue
+        value = el.get("stringValue") or el.get("expression")
+        for child in el:
+            if isinstance(child.tag, str) and child.tag.rpartition("}")[2] in (
+                "string",
+                "expression",
+            ):
+                value = child.text or ""
+        found[name] = (value or "").strip()
+    return found
 
 
 def _service_name(service: str | None, kind: str | None) -> str | None:
@@ -849,6 +1069,19 @@ def _truthy(evaluate: Evaluator) -> Condition:
     return condition
 
 
+def _plan_data(compiler: _Compiler, compiled: CompiledProcess) -> None:
+    """Data objects of the process and its subprocesses, and the declared variable types."""
+
+    def issue(message: str, element: str | None, line: int | None) -> None:
+        source = compiler.definitions.source
+        compiler.issues.append(ValidationIssue(message, element=element, line=line, source=source))
+
+    plan = plan_data(compiler.definitions, compiler.process, issue)
+    compiled.data, compiled.variable_types = plan.process, plan.types
+    for node_id, specs in plan.subprocesses.items():
+        compiler.nodes[node_id].data = specs
+
+
 def compile_process(
     definitions: Definitions,
     process: Process,
@@ -878,11 +1111,19 @@ def compile_process(
             compiled.message_starts[node.message] = fn.id
         elif fn.event_kind == "signal" and node.signal:
             compiled.signal_starts[node.signal] = fn.id
+        elif fn.event_kind == "conditional":
+            if node.when is not None:  # (else compile_event reported the missing condition)
+                compiled.conditional_starts += (fn.id,)
         else:
             compiler.issue(f"{fn.event_kind} start events are not supported yet", fn)
     compiled.timer_starts = tuple(timer_starts)
+    _plan_data(compiler, compiled)
+    _check_compensation(compiler)
     compiled.event_starts = compiler.event_starts(process.body)
-    compiled.has_conditions = any(n.when is not None for n in compiler.nodes.values())
+    compiled.has_conditions = any(
+        n.when is not None and n.id not in compiled.conditional_starts
+        for n in compiler.nodes.values()
+    )
     compiled.has_inclusive_joins = any(
         n.behaviour == "or" and len(n.incoming) > 1 for n in compiler.nodes.values()
     )
@@ -891,6 +1132,7 @@ def compile_process(
         and not timer_starts
         and not compiled.message_starts
         and not (compiled.signal_starts)
+        and not compiled.conditional_starts
     ):
         compiler.issue("process has no start event", None)
     if compiler.issues:

@@ -18,6 +18,8 @@ from liucheng.engine.codec import loads as decode_json
 from liucheng.engine.codec import to_jsonable
 from liucheng.engine.state import (
     Changes,
+    Compensable,
+    CompensationStep,
     ExternalTask,
     HistoryKind,
     Incident,
@@ -185,6 +187,13 @@ def instance_to_dict(inst: Instance, *, include_history: bool = True) -> dict[st
     }
     if inst.parent is not None:  # only cases started by a call activity have a parent
         data["parent"] = [inst.parent, inst.parent_token]
+    if inst.compensables:  # only cases whose model has compensation handlers
+        data["compensables"] = [_compensable_to_list(c) for c in inst.compensables]
+    if inst.compensating:
+        data["compensating"] = [
+            [c.thrower, c.handler, c.scope, _jsonable_or_none(c.variables)]
+            for c in inst.compensating
+        ]
     data["times"] = times.values
     return data
 
@@ -221,6 +230,9 @@ def instance_from_dict(data: dict[str, Any]) -> Instance:
         if not (isinstance(parent, list) and len(parent) == 2 and isinstance(parent[0], str)):
             raise ValueError(f"parent must be [case id, token], not {parent!r}")
         inst.parent, inst.parent_token = parent[0], parent[1]
+    inst.compensables = [_compensable_from(item) for item in data.get("compensables", ())]
+    for thrower, handler, scope, variables in data.get("compensating", ()):
+        inst.compensating.append(CompensationStep(thrower, handler, scope, _object(variables)))
     for tid, node, scope, state, via, local in data["tokens"]:
         inst.tokens[tid] = Token(tid, node, scope, TokenState(state), via, local)
     for sid, parent, node, token, variables in data["scopes"]:
@@ -294,6 +306,32 @@ def instance_from_dict(data: dict[str, Any]) -> Instance:
     return inst
 
 
+def _jsonable_or_none(variables: dict[str, Any] | None) -> Any:
+    return to_jsonable(variables) if variables is not None else None
+
+
+def _compensable_to_list(c: Compensable) -> list[Any]:
+    inner = [_compensable_to_list(i) for i in c.inner]
+    return [c.id, c.node, c.scope, _jsonable_or_none(c.variables), inner]
+
+
+def _compensable_from(item: Any) -> Compensable:
+    if not isinstance(item, list) or len(item) != 5:
+        raise ValueError(f"a compensable activity is [id, node, scope, variables, inner]: {item!r}")
+    cid, node, scope, variables, inner = item
+    if type(cid) is not int or not isinstance(node, str) or type(scope) is not int:
+        raise ValueError(f"a compensable activity has a bad id, node or scope: {item!r}")
+    if not isinstance(inner, list):
+        raise ValueError(f"the inner activities of {node!r} must be a list")
+    return Compensable(cid, node, scope, _object(variables), [_compensable_from(i) for i in inner])
+
+
+def _object(variables: Any) -> dict[str, Any] | None:
+    if variables is not None and type(variables) is not dict:
+        raise ValueError(f"stored variables must be an object, not {type(variables).__name__}")
+    return variables
+
+
 def _changes(variables: Any) -> Changes | None:
     """A stored event's changed variables (a JSON object) as the pairs the engine records."""
     if variables is None:
@@ -320,6 +358,12 @@ def _check_references(inst: Instance) -> None:
     for tok in inst.tokens.values():
         if tok.scope not in inst.scopes or not isinstance(tok.node, str):
             raise ValueError(f"token {tok.id} is in no known scope")
+    for c in inst.compensables:
+        if c.scope not in inst.scopes:
+            raise ValueError(f"compensable activity {c.node!r} is in no known scope")
+    for step in inst.compensating:
+        if step.thrower not in inst.tokens or step.scope not in inst.scopes:
+            raise ValueError(f"compensation handler {step.handler!r} waits for a missing token")
     for owner, token in (
         *((f"task {t.id}", t.token) for t in inst.tasks.values()),
         *((f"external task {t.id}", t.token) for t in inst.externals.values()),

@@ -49,6 +49,8 @@ class HistoryKind(enum.StrEnum):
     CONDITION_MET = "condition_met"  # a conditional event's condition became true
     MODIFIED = "modified"  # an operator moved a token; detail: from where to where, and why
     MIGRATED = "migrated"  # the case moved to another version; detail: the versions and mapping
+    COMPENSATION_THROWN = "compensation_thrown"  # detail: the activity named, or None for all
+    TRANSACTION_CANCELLED = "transaction_cancelled"  # a cancel end event; element: the transaction
 
 
 class InstanceState(enum.StrEnum):
@@ -159,6 +161,35 @@ class Subscription:
 
 
 @dataclass(slots=True)
+class Compensable:
+    """A completed activity that compensation may still undo.
+
+    Recorded when an activity with a compensation handler completes, in the scope it ran in.
+    A subprocess that completes takes the records of its body with it (``inner``), with its
+    variables as they were at the end, so compensating the subprocess later undoes its work in
+    reverse order even though its scope is gone.  Ids come from the case's counter: a larger id
+    completed later.
+    """
+
+    id: int
+    node: str  # the activity that completed
+    scope: int  # the running scope it completed in (inside ``inner``: unused)
+    variables: dict[str, Any] | None = None  # the scope's variables when it ended (snapshots)
+    inner: list[Compensable] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class CompensationStep:
+    """One compensation handler waiting its turn: compensation runs one handler at a time,
+    the most recently completed activity first, while ``thrower`` waits."""
+
+    thrower: int  # the token at the compensation throw or cancel end event
+    handler: str  # the handler activity (``isForCompensation``)
+    scope: int  # the live scope the handler runs in (under a scope of its own)
+    variables: dict[str, Any] | None = None  # restored snapshot variables of completed scopes
+
+
+@dataclass(slots=True)
 class Incident:
     id: int
     token: int
@@ -238,6 +269,9 @@ class Instance:
     # A case started by a call activity: the calling case, and the token waiting there.
     parent: str | None = None
     parent_token: int | None = None
+    # Compensation: completed activities that can be undone, and handlers queued to undo them.
+    compensables: list[Compensable] = field(default_factory=list)
+    compensating: list[CompensationStep] = field(default_factory=list)
 
     def new_id(self) -> int:
         n = self.next_id

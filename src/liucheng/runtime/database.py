@@ -115,16 +115,23 @@ def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
     if time.monotonic() - record.info.get(_IDLE_SINCE, 0.0) < PING_AFTER_IDLE:
         return
     try:
-        if dbapi_connection.closed or dbapi_connection.broken:
-            raise ConnectionError("connection closed")
-        autocommit = dbapi_connection.autocommit
-        dbapi_connection.autocommit = True  # one round trip, no transaction left behind
-        try:
-            dbapi_connection.execute("SELECT 1")
-        finally:
-            dbapi_connection.autocommit = autocommit
+        ping(dbapi_connection)
     except Exception as exc:
         raise DisconnectionError(f"the pooled connection is gone: {exc}") from exc
+
+
+def ping(dbapi_connection: Any) -> None:
+    """Is the PostgreSQL server there?  One round trip, no transaction left behind; raises if
+    the connection is closed or broken (also used for the connections ``SqlStore`` keeps,
+    see ``connections``)."""
+    if dbapi_connection.closed or dbapi_connection.broken:
+        raise ConnectionError("connection closed")
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    try:
+        dbapi_connection.execute("SELECT 1")
+    finally:
+        dbapi_connection.autocommit = autocommit
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

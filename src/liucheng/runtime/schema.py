@@ -14,6 +14,10 @@ answered without reading every case:
   found by a variable's value (text, number, boolean; the exact value is in ``json``);
 * ``history``: every event of every case, append-only, numbered per case by ``seq``.
 
+On SQLite the tables found by their primary key (``tasks``, ``task_candidates``,
+``subscriptions``, ``variables``, ``history``) are ``WITHOUT ROWID``: the key is the table, not
+a second B-tree beside it, so a row written is one B-tree written less (migration 0007).
+
 ``deployments`` keeps each deployed version with its source file, so a restarted engine
 compiles exactly what ran before; ``start_timers`` keeps the timer start events waiting to
 start cases; ``message_buffer`` keeps messages published before any case waited for them,
@@ -136,6 +140,7 @@ tasks = Table(
     # Inbox order (``ORDER BY created, instance_id, position``): a page of tasks without
     # sorting every match (migration 0004).
     Index(None, "created", "instance_id", "position"),
+    sqlite_with_rowid=False,  # the key is the table: one B-tree less (migration 0007)
 )
 
 task_candidates = Table(
@@ -147,6 +152,7 @@ task_candidates = Table(
     Column("name", String(NAME), nullable=False),
     PrimaryKeyConstraint("task_id", "kind", "position"),
     Index(None, "kind", "name"),
+    sqlite_with_rowid=False,
 )
 
 subscriptions = Table(
@@ -161,6 +167,7 @@ subscriptions = Table(
     PrimaryKeyConstraint("instance_id", "sub_id"),
     Index(None, "kind", "message", "key", **_only("message")),
     Index(None, "kind", "due", **_only("due")),
+    sqlite_with_rowid=False,
 )
 
 history = Table(
@@ -175,6 +182,7 @@ history = Table(
     Column("variables", Text),  # the variables the event changed, as codec JSON
     Column("detail", Text),
     PrimaryKeyConstraint("instance_id", "seq"),
+    sqlite_with_rowid=False,
 )
 
 start_timers = Table(
@@ -202,6 +210,7 @@ variables = Table(
     PrimaryKeyConstraint("instance_id", "scope", "name"),
     Index(None, "name", "text_value", **_only("text_value")),
     Index(None, "name", "number_value", **_only("number_value")),
+    sqlite_with_rowid=False,
 )
 
 message_buffer = Table(

@@ -75,7 +75,8 @@ Outside a transaction (the scan of ``run_due_jobs``, ``next_due``) the read take
 
 Transactions and threads
 ------------------------
-``transaction()`` takes one pooled connection and opens one database transaction for the
+``transaction()`` takes one connection — one the store kept from an earlier operation, else
+one from the pool (see ``connections``) — and opens one database transaction for the
 outermost ``with`` in the current thread; a nested ``with`` (and every method called inside)
 joins it, and ``savepoint()`` inside it marks work that is undone alone if it raises.  The open
 transaction is kept in a ``threading.local``, so threads sharing one ``SqlStore`` each get
@@ -181,6 +182,7 @@ from liucheng.engine.state import (
 )
 from liucheng.errors import ConflictError, LiuchengError
 from liucheng.runtime import schema
+from liucheng.runtime.connections import KeptConnections
 from liucheng.runtime.database import WRITE_OPTION, Checkpointer, connect
 from liucheng.runtime.database import upgrade as upgrade_schema
 from liucheng.store import (
@@ -190,6 +192,7 @@ from liucheng.store import (
     DeploymentRecord,
     StartTimer,
     TaskQuery,
+    task_position,
 )
 
 _I = schema.instances
@@ -506,11 +509,12 @@ class _Transaction:
     database transaction open, and on PostgreSQL the pipeline its statements are queued on.
 
     SQLite: ``BEGIN IMMEDIATE`` first (the write lock, see ``database``), ``commit()`` at the
-    end; every statement runs when it is sent.  PostgreSQL: the connection is switched to
-    autocommit while this holds it, so psycopg sends no ``BEGIN`` of its own; ``BEGIN`` and
-    ``COMMIT`` are queued by this class with the statements around them (see "Round trips on
-    PostgreSQL" in the module docstring).  The connection goes back to the pool as it came —
-    no transaction open, autocommit off — or, if that cannot be made sure, is closed.
+    end; every statement runs when it is sent.  PostgreSQL: the connection is in autocommit
+    mode (as the store keeps it, see ``connections``), so psycopg sends no ``BEGIN`` of its
+    own; ``BEGIN`` and ``COMMIT`` are queued by this class with the statements around them (see
+    "Round trips on PostgreSQL" in the module docstring).  The connection goes back to the
+    store's kept connections as it came — no transaction open — or, if that cannot be made
+    sure, is closed.
     """
 
     __slots__ = (
@@ -518,6 +522,7 @@ class _Transaction:
         "_pipeline",
         "_pipeline_block",
         "_savepoints",
+        "connections",
         "cursor",
         "engine",
         "fairy",
@@ -526,19 +531,20 @@ class _Transaction:
         "trace",
     )
 
-    def __init__(self, engine: Engine, pg: bool, trace: Trace | None) -> None:
+    def __init__(
+        self, engine: Engine, connections: KeptConnections, pg: bool, trace: Trace | None
+    ) -> None:
         self.engine = engine
+        self.connections = connections
         self.pg = pg
         self.trace = trace
         self._core: Connection | None = None
         self._pipeline: Any = None  # psycopg's Pipeline while statements are being queued
         self._pipeline_block: Any = None  # the context manager that opened it
         self._savepoints = 0
-        self.fairy = engine.raw_connection()
+        self.fairy = connections.take()  # on PostgreSQL in autocommit mode
         self.raw: Any = cast(Any, self.fairy.driver_connection)  # sqlite3 or psycopg
         try:
-            if pg:
-                self.raw.autocommit = True
             self.cursor: Any = self.raw.cursor()
             self.command("BEGIN" if pg else "BEGIN IMMEDIATE")
         except BaseException:
@@ -695,26 +701,8 @@ class _Transaction:
             self.raw.rollback()
 
     def close(self) -> None:
-        _release(self.fairy, self.pg)
-
-
-def _release(fairy: Any, pg: bool) -> None:
-    """Give a connection back to the pool as it was lent — no transaction open and (psycopg)
-    autocommit off — or, when that cannot be made sure, close it (``invalidate``)."""
-    raw = fairy.driver_connection
-    try:
-        if pg:
-            if raw.closed or raw.broken:
-                raise ConnectionError("connection lost")
-            if raw.info.transaction_status != 0:  # not IDLE
-                raw.rollback()
-            raw.autocommit = False
-        elif raw.in_transaction:
-            raw.rollback()
-    except Exception:
-        fairy.invalidate()
-        return
-    fairy.close()
+        """Hand the connection back (see ``connections``: rolled back if need be, or dropped)."""
+        self.connections.give(self.fairy)
 
 
 class SqlStore:
@@ -741,6 +729,7 @@ class SqlStore:
         database = self.engine.url.database
         if not self._pg and database not in (None, "", ":memory:"):
             self._checkpointer = Checkpointer(str(database), self)
+        self._connections = KeptConnections(self.engine, self._pg)
         self._local = threading.local()
         self._seen: OrderedDict[tuple[str, int], _Seen] = OrderedDict()
         self._seen_lock = threading.Lock()
@@ -753,6 +742,7 @@ class SqlStore:
         if self._checkpointer is not None:
             self._checkpointer.stop()
             self._checkpointer = None
+        self._connections.close()
         if self._owns_engine:
             self.engine.dispose()
 
@@ -764,7 +754,7 @@ class SqlStore:
         if getattr(local, "tx", None) is not None:
             yield
             return
-        tx = _Transaction(self.engine, self._pg, self.trace)
+        tx = _Transaction(self.engine, self._connections, self._pg, self.trace)
         local.tx = tx
         try:
             yield
@@ -814,16 +804,14 @@ class SqlStore:
         trace = self.trace
         if trace is not None:
             trace("statement", sql)
-        fairy = self.engine.raw_connection()
-        raw: Any = cast(Any, fairy.driver_connection)  # sqlite3 or psycopg
+        connections = self._connections
+        fairy = connections.take()  # on PostgreSQL in autocommit: the statement is a transaction
         try:
-            if self._pg:
-                raw.autocommit = True  # one statement is a transaction by itself
-                if trace is not None:
-                    trace("wait", "")
-            rows: list[Any] = raw.execute(sql, params).fetchall()
+            if self._pg and trace is not None:
+                trace("wait", "")
+            rows: list[Any] = fairy.driver_connection.execute(sql, params).fetchall()
         finally:
-            _release(fairy, self._pg)
+            connections.give(fairy)
         return rows
 
     # -- deployments ----------------------------------------------------------------------------
@@ -1135,7 +1123,7 @@ class SqlStore:
             for i, (column, name, value) in enumerate(typed):
                 rows = self._rows(self._sql.q(_COUNT_SQL[column]), (name, value, enough))
                 common[i] = rows[0][0] >= enough
-        return _task_statement(query, typed, common, self._sql)
+        return _task_statement(query, typed, common, self._sql, self._values.time)
 
     def message_waiters(self, message: str, key: str | None) -> list[tuple[str, int]]:
         """(case id, subscription id) of active cases waiting for ``message`` (and ``key``)."""
@@ -1361,7 +1349,11 @@ _COUNT_SQL = {
 
 
 def _task_statement(
-    query: TaskQuery, typed: list[tuple[str, str, Any]], common: list[bool], sql: _Sql
+    query: TaskQuery,
+    typed: list[tuple[str, str, Any]],
+    common: list[bool],
+    sql: _Sql,
+    time: Callable[[datetime | None], Any],
 ) -> tuple[str, list[Any]]:
     """The SQL text and parameters of ``tasks(query)``; ``common[i]``: filter ``typed[i]`` on a
     value many open tasks share (tested per task instead of driving the query)."""
@@ -1373,6 +1365,9 @@ def _task_statement(
         params += (query.user, query.user)
     for _, name, value in typed:
         params += (name, value)
+    after = query.after
+    if after is not None:
+        params += (time(after.created), after.instance_id, after.position)
     if query.limit is not None:
         params.append(query.limit)
     shape = (
@@ -1382,6 +1377,7 @@ def _task_statement(
         query.group is not None,
         query.user is not None,
         tuple((column, common[i]) for i, (column, _, _) in enumerate(typed)),
+        after is not None,
         query.limit is not None,
     )
     return _task_sql(shape, sql.pg), params
@@ -1391,7 +1387,7 @@ def _task_statement(
 def _task_sql(shape: tuple[Any, ...], pg: bool) -> str:
     """The text of a task query of one shape (which filters, which plan), written once: the
     same text every time, so psycopg prepares it on the server after a few uses."""
-    instance, assignee, process, group, user, variables, limit = shape
+    instance, assignee, process, group, user, variables, after, limit = shape
     where: list[str] = []
     if instance:
         where.append("t.instance_id = ?")
@@ -1420,6 +1416,10 @@ def _task_sql(shape: tuple[Any, ...], pg: bool) -> str:
                 "t.instance_id IN (SELECT instance_id FROM variables"
                 f" WHERE name = ? AND scope = 0 AND {column} = ?)"
             )
+    if after:
+        # The next page: a keyset on the inbox-order index, which both databases walk from
+        # the cursor on (a row-value comparison, not an OFFSET that counts the pages before).
+        where.append("(t.created, t.instance_id, t.position) > (?, ?, ?)")
     condition = f" WHERE {' AND '.join(where)}" if where else ""
     if not limit:
         text = (
@@ -1515,14 +1515,13 @@ class _Written:
         self.last = self.events[-1][0] if self.events else inst.history_base
         self.tasks: list[tuple[Any, ...]] = []
         self.candidates: list[tuple[Any, ...]] = []
-        positions = {task_id: i for i, task_id in enumerate(inst.tasks)}
         for t in tasks:
             self.tasks.append(
                 (
                     t.id,
                     cid,
                     t.token,
-                    positions[t.id],
+                    task_position(t.id, cid),  # inbox order's last part (``TaskCursor``)
                     t.node,
                     t.name,
                     t.assignee,

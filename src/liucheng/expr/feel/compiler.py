@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from liucheng.errors import ExpressionError
+from liucheng.fileref import FileRef
 
 from . import fn_list, fn_misc, fn_number, fn_text, ops, temporal
 from . import nodes as n
@@ -577,6 +578,8 @@ def get_member(value: Any, key: str, missing: Any = None) -> Any:
         return value.get(key, missing)
     if t is list:
         return [get_member(x, key) for x in value]
+    if t is FileRef:  # a file reference reads like a context: ``doc.name``, ``doc.size``
+        return to_feel(value.feel_context().get(key, missing))
     if t is Range:
         props = {
             "start": value.start,

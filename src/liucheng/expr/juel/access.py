@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import operator
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
 from liucheng.expr.feel.values import YearsMonthsDuration
+from liucheng.fileref import FIELDS as FILE_FIELDS
+from liucheng.fileref import FileRef
 
 from .coerce import describe, fail, to_int, to_str
 from .ops import java_equals
@@ -42,6 +45,7 @@ PROPERTIES: dict[type, dict[str, Getter]] = {
     dt.time: _TIME_PROPERTIES,
     dt.timedelta: {"days": lambda d: d.days, "seconds": lambda d: d.seconds},
     YearsMonthsDuration: {"years": lambda d: d.years, "months": lambda d: d.months_part},
+    FileRef: {name: operator.attrgetter(name) for name in FILE_FIELDS},  # ``${doc.size}``
 }
 """Read-only properties of value types, beside the keys of maps."""
 

@@ -16,6 +16,9 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Any
 
+from liucheng.fileref import FIELDS as FILE_FIELDS
+from liucheng.fileref import FileRef
+
 from .callables import SafeFunction, SafeMethod, SafeType, unwrap_key
 from .limits import LimitError, check_len
 
@@ -184,6 +187,7 @@ _TABLES: dict[type, dict[str, Entry]] = {
     timedelta: _TIMEDELTA,
     tzinfo: _methods(tzinfo, "utcoffset tzname"),
     timezone: _methods(timezone, "utcoffset tzname"),
+    FileRef: _props(FileRef, " ".join(FILE_FIELDS)),  # ``doc.name``, ``doc.size``: read only
 }
 
 _BY_TYPE: dict[type, dict[str, Entry]] = {}
