@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from liucheng import Engine, HistoryKind, InstanceState, LiuchengError
+from liucheng.api import Case
 from liucheng.library import model_path
 
 from .conftest import MODELS, kinds
@@ -78,12 +79,17 @@ def test_decisions_survive_a_restart(sqlite_store: object) -> None:
     assert reopened.decide("pass_deposit", {"applicant_type": "guest"})["deposit"] == 0
 
 
-def test_flowable_decision_tasks_store_results_as_flowable_does(deploy: Deploy) -> None:
+def _flowable_case(deploy: Deploy, weight: int) -> tuple[Engine, Case]:
+    """The Flowable decision tasks' process, started for a parcel of ``weight``."""
     engine = deploy("test_flowable_decision_task")
     engine.deploy(model_path("pass_deposit.dmn"))
     engine.deploy(DMN_MODELS / "hit_collect.dmn")
-    variables = {"applicant_type": "external", "renewal": False, "weight": 30, "express": False}
-    case = engine.start("flowable_terms", variables)
+    variables = {"applicant_type": "external", "renewal": False, "weight": weight}
+    return engine, engine.start("flowable_terms", {**variables, "express": False})
+
+
+def test_flowable_decision_tasks_store_results_as_flowable_does(deploy: Deploy) -> None:
+    engine, case = _flowable_case(deploy, weight=30)
     assert case.state is InstanceState.COMPLETED
     v = case.variables
     assert (v["deposit"], v["colour"], v["expires"]) == (Decimal("50"), "yellow", True)
@@ -97,11 +103,7 @@ def test_flowable_decision_tasks_store_results_as_flowable_does(deploy: Deploy) 
 
 
 def test_flowable_no_hits_error_is_an_incident(deploy: Deploy) -> None:
-    engine = deploy("test_flowable_decision_task")
-    engine.deploy(model_path("pass_deposit.dmn"))
-    engine.deploy(DMN_MODELS / "hit_collect.dmn")
-    variables = {"applicant_type": "external", "renewal": False, "weight": 0, "express": False}
-    case = engine.start("flowable_terms", variables)
+    _, case = _flowable_case(deploy, weight=0)
     (incident,) = case.incidents
     assert incident.node == "smallest"
     assert "decision 'fee_min' matched no rule" in incident.message
