@@ -145,7 +145,8 @@ def check_case(row: Any, tasks: list[Any], subs: list[Any], variables: list[Any]
     assert inst.id == row.id and inst.state.value == row.state
     assert sorted(tasks) == sorted((t.id, t.node, t.token) for t in inst.tasks.values())
     assert sorted(subs) == sorted((s.id, s.kind.value, s.due) for s in inst.subscriptions.values())
-    assert sorted(name for (name,) in variables) == sorted(inst.variables)
+    # variable rows only while the case has an open task (migration 0008)
+    assert sorted(name for (name,) in variables) == (sorted(inst.variables) if inst.tasks else [])
     values = inst.variables
     if inst.state is InstanceState.COMPLETED:
         assert not inst.tokens and not inst.tasks and not inst.subscriptions

@@ -245,3 +245,42 @@ def _row_counts(path: Path) -> dict[str, int]:
 def _without_rowid(db: Any) -> set[str]:
     rows = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall()
     return {name for name, sql in rows if sql.rstrip().endswith("WITHOUT ROWID")}
+
+
+def test_0008_keeps_variable_rows_only_for_cases_with_open_tasks(tmp_path: Path) -> None:
+    """Rows an older release left for a case without open tasks go; a case with a task keeps
+    its rows, and is still found by them."""
+    from liucheng import Clock, Engine
+    from liucheng.runtime import SqlStore
+
+    model = Path(__file__).parent / "models" / "store_case.bpmn"
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = connect(url)
+    try:
+        upgrade(old, revision="0007")
+        store = SqlStore(old)
+        engine = Engine(store=store, clock=Clock.frozen(START))
+        engine.deploy(model)
+        ended = engine.start("store_line", {"note": "ended"})
+        [task] = engine.tasks(instance=ended.id)
+        engine.complete(task.id, {"ok": True})
+        open_case = engine.start("store_line", {"note": "open"})
+        with old.begin() as conn:  # as releases before 0008 left an ended case's rows
+            conn.execute(
+                sa.text(
+                    "INSERT INTO variables (instance_id, scope, name, text_value, json)"
+                    " VALUES (:id, 0, 'note', 'ended', '\"ended\"')"
+                ),
+                {"id": ended.id},
+            )
+        store.close()
+        upgrade(old)
+        with old.connect() as conn:
+            rows = conn.execute(sa.text("SELECT instance_id, name FROM variables")).all()
+    finally:
+        old.dispose()
+    assert sorted(rows) == [(open_case.id, "note")]
+    engine = Engine(store=SqlStore(url), clock=Clock.frozen(START))
+    [task] = engine.tasks(instance=open_case.id)
+    assert engine.tasks(variables={"note": "open"}) == [task]
+    assert engine.tasks(variables={"note": "ended"}) == []

@@ -442,3 +442,77 @@ def test_a_savepoint_undoes_only_its_own_work(sql_store: SqlStore, cases: Cases)
     with sql_store.savepoint():  # outside a transaction: one of its own
         sql_store.insert(cases.instance(e))
     assert sql_store.load(e) is not None
+
+
+def test_a_lost_save_in_a_savepoint_is_undone_alone(sql_store: SqlStore, cases: Cases) -> None:
+    """On PostgreSQL a save's revision check fails inside its one statement, found where the
+    store next waits (``_PG_WRITE``): leaving the savepoint raises ``ConflictError`` and undoes
+    only that savepoint, so the transaction goes on — as ``Engine.run_due_jobs`` needs when
+    another worker fired a timer first."""
+    a, b = cases.start(None), cases.start("B")
+    for case_id in (a, b):
+        sql_store.insert(cases.instance(case_id))
+    stale = stored(sql_store, a)
+    for case_id in (a, b):  # a changes under the stale copy
+        (task,) = cases.engine.tasks(instance=case_id)
+        cases.engine.complete(task.id, {"approved": True})
+    sql_store.save(cases.advanced(stored(sql_store, a)))
+    history_of_a = sql_store.history(a)
+
+    lost = f"case '{a}' was changed by someone else"
+    with sql_store.transaction():
+        with pytest.raises(ConflictError, match=lost), sql_store.savepoint():
+            sql_store.save(cases.advanced(stale))
+        sql_store.save(cases.advanced(stored(sql_store, b)))
+
+    assert stored(sql_store, a).rev == 1 and sql_store.history(a) == history_of_a
+    assert stored(sql_store, b).rev == 1
+    assert sql_store.history(b) == cases.instance(b).history
+
+
+def test_a_lost_save_fails_the_transaction_at_its_commit(sql_store: SqlStore, cases: Cases) -> None:
+    """Without a savepoint the conflict may come only with the commit (PostgreSQL: the save and
+    ``COMMIT`` share one round trip); nothing of the transaction is written."""
+    a, b = cases.start(None), cases.start("B")
+    for case_id in (a, b):
+        sql_store.insert(cases.instance(case_id))
+    stale = stored(sql_store, a)
+    for case_id in (a, b):
+        (task,) = cases.engine.tasks(instance=case_id)
+        cases.engine.complete(task.id, {"approved": True})
+    sql_store.save(cases.advanced(stored(sql_store, a)))
+
+    with pytest.raises(ConflictError, match=f"case '{a}'"), sql_store.transaction():
+        sql_store.save(cases.advanced(stored(sql_store, b)))
+        sql_store.save(cases.advanced(stale))
+
+    assert stored(sql_store, a).rev == 1
+    assert stored(sql_store, b).rev == 0  # the other save of the transaction was undone too
+    assert [t.node for t in stored(sql_store, b).tasks.values()] == ["review"]
+
+
+def test_a_postgresql_completion_is_two_round_trips(postgresql_store: SqlStore) -> None:
+    """``BEGIN`` + the load, then the save + ``COMMIT``: the store does not wait for the save's
+    answer (its revision check raises by itself), so the commit goes with it."""
+    from pathlib import Path
+
+    from liucheng import Clock, Engine
+
+    engine = Engine(store=postgresql_store, clock=Clock.frozen(START))
+    engine.deploy(Path(__file__).parent / "models" / "store_case.bpmn")
+    case = engine.start("store_line")
+    (task,) = engine.tasks(instance=case.id)
+    seen: list[tuple[str, str]] = []
+    postgresql_store.trace = lambda kind, sql: seen.append((kind, sql.split(" ", 1)[0]))
+    try:
+        engine.complete(task.id, {"ok": True})
+    finally:
+        postgresql_store.trace = None
+    assert [kind for kind, _ in seen].count("wait") == 2, seen
+    assert [word for kind, word in seen if kind == "statement"] == [
+        "BEGIN",
+        "SELECT",
+        "WITH",
+        "COMMIT",
+    ]
+    assert engine.instance(case.id).is_ended

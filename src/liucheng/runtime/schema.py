@@ -10,8 +10,9 @@ answered without reading every case:
   indexes that would hold many NULL entries (assignee, due, …) are partial, see ``_only``;
 * ``subscriptions``: the messages and timers each case waits for, so correlation and the timer
   loop find their cases with an index;
-* ``variables``: the process-scope variables with a typed value, so cases and tasks can later be
-  found by a variable's value (text, number, boolean; the exact value is in ``json``);
+* ``variables``: the process-scope variables with a typed value, so open tasks can be found by
+  a variable of their case (text, number, boolean; the exact value is in ``json``); only cases
+  with open user tasks have rows here (migration 0008);
 * ``history``: every event of every case, append-only, numbered per case by ``seq``.
 
 On SQLite the tables found by their primary key (``tasks``, ``task_candidates``,

@@ -28,8 +28,8 @@ Why the revision check is in the UPDATE's WHERE clause
 and counts the rows it changed.  Reading ``rev`` first and updating after would leave a window
 in which another transaction commits between the two statements; with the test inside the
 UPDATE, the database checks and writes under the row's write lock, as one step.  Zero rows
-changed means someone else saved since our ``load``: ``ConflictError``, raised before anything
-else of this save is written, and the caller's transaction rolls back.  Every other write of
+changed means someone else saved since our ``load``: ``ConflictError``, and nothing else of
+this save is written; the caller's transaction rolls back.  Every other write of
 ``save`` comes after the UPDATE, so a losing writer never touches the index rows.  (On SQLite,
 and on PostgreSQL for a case this store did not load, the store waits for the UPDATE's row
 count before it sends anything more; on PostgreSQL a save is otherwise one statement whose
@@ -111,9 +111,11 @@ Python, and both were most of a step.  So:
   first statement and ``COMMIT`` behind its last.
 * ``save`` and ``insert`` are one statement (``_PG_WRITE``): the case row, and every index row
   and history event in one JSON parameter that the server unpacks.
+* A ``save`` that loses the race fails by itself (``liucheng_conflict``, migration 0009), so
+  the store does not wait for its answer: its ``COMMIT`` follows in the same round trip.
 
-A task completion is then four statements and three round trips — ``BEGIN`` + the load; the
-save; ``COMMIT`` — instead of a dozen of each, and still one transaction with one commit.
+A task completion is then four statements and two round trips — ``BEGIN`` + the load; the
+save + ``COMMIT`` — instead of a dozen of each, and still one transaction with one commit.
 Because queued statements are checked only when the server answers, an error in one is raised
 by the next statement that waits — at the latest the commit — and the whole transaction rolls
 back as before; leaving a ``savepoint()`` waits for its statements, so a failure is always
@@ -140,6 +142,19 @@ at most what the first plan would.  A value that reaches that count is *common*:
 order meets a match at least every ``tasks / count`` tasks, so it finds a page after a bounded
 number of steps.  Rare values drive the query; common ones filter it.  Without a ``limit``
 every match is returned anyway and the first plan is used.  Both plans return the same rows.
+
+Variable rows only while a case has tasks
+-----------------------------------------
+The ``variables`` rows answer one question — the open tasks of cases whose variable has a
+value — so a case has them only while it has an open user task (migration 0008): ``save``
+writes every variable when a case gains its first open task, only the changed ones while it
+keeps some, and deletes them all when its last one goes (a case that ended, or that waits for
+a timer or a message).  Every text variable a step changes is an entry in its own part of the
+``(name, text_value)`` index, a page written per commit; written for every case that ever
+ran, that index grew with all of them and was the largest writer of pages on SQLite.  Kept
+for open cases only, the index stays the size of the open work (measured on the access-pass
+benchmark: 65 → 56 pages written a case).  The case's JSON stays the only place a
+variable's value is read from.
 """
 
 from __future__ import annotations
@@ -224,6 +239,7 @@ _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 # ``tasks / _COMMON_PER_PAGE`` tasks for a page.
 _COMMON_PER_PAGE = 40
 _DEADLOCK = "40P01"  # PostgreSQL's SQLSTATE for a transaction cancelled to break a deadlock
+_SERIALIZATION_FAILURE = "40001"  # what ``liucheng_conflict`` raises (migration 0009)
 
 Trace = Callable[[str, str], None]
 """``SqlStore.trace``: called with ("statement", sql) for every statement the store sends on the
@@ -338,8 +354,12 @@ _SQL = {False: _Sql(pg=False), True: _Sql(pg=True)}
 # them; here the case row is written first (``u``: the revision-checked UPDATE, or the INSERT …
 # ON CONFLICT DO NOTHING) and every index row and event comes in one JSON parameter, unpacked by
 # the server.  Every other part runs only ``WHERE EXISTS (SELECT 1 FROM u)``: when the revision
-# check fails (or the case exists) nothing at all is written, and the statement's answer — the
-# rows ``u`` changed — is the same row count the separate UPDATE gave.  Reading ``u`` makes the
+# check fails (or the case exists) nothing at all is written.  A save then fails by itself —
+# ``liucheng_conflict`` (migration 0009) raises SQLSTATE 40001 with the last parameter as its
+# message — so the store need not wait for its answer: ``COMMIT`` is queued right behind it,
+# the server skips it after the error, and the error becomes ``ConflictError`` where the store
+# next waits (``_lost_race``).  An insert answers with the rows ``u`` wrote instead (a refused
+# insert must leave the transaction usable, see ``insert``).  Reading ``u`` makes the
 # server run the UPDATE (and take, or wait for, the case row's lock) before any index row is
 # written, so the lock order of the module docstring holds.  A task's candidate rows may refer
 # to a task inserted by the same statement: foreign keys are checked at the statement's end.
@@ -377,15 +397,17 @@ events AS (INSERT INTO history (instance_id, seq, time, kind, element, token, va
     SELECT r.instance_id, r.seq, r.time, r.kind, r.element, r.token, r.variables, r.detail
     FROM j, json_populate_recordset(NULL::history, d->'history') r
     WHERE EXISTS (SELECT 1 FROM u))
-SELECT count(*) FROM u"""
+{tail}"""
 _PG_SAVE = _PG_WRITE.format(
     head="UPDATE instances SET state = %s, ended = %s, data = %s, rev = rev + 1"
-    " WHERE id = %s AND rev = %s RETURNING id"
+    " WHERE id = %s AND rev = %s RETURNING id",
+    tail="SELECT CASE WHEN (SELECT count(*) FROM u) = 1 THEN 1 ELSE liucheng_conflict(%s) END",
 )
 _PG_INSERT = _PG_WRITE.format(
     head="INSERT INTO instances"
     " (id, process_id, version, business_key, state, started, ended, rev, data)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, 0, %s) ON CONFLICT DO NOTHING RETURNING id"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, 0, %s) ON CONFLICT DO NOTHING RETURNING id",
+    tail="SELECT count(*) FROM u",  # read by ``insert``: a refused insert leaves no error
 )
 _COLUMNS = {
     "tasks": (
@@ -553,13 +575,20 @@ class _Transaction:
             raise
 
     # -- statements ---------------------------------------------------------------------------
+    # In pipeline mode psycopg reads whatever answers have arrived while it sends a statement,
+    # so the error of an earlier queued statement (a save's lost race) can be raised by any
+    # of these: each turns it into ``ConflictError`` (``_lost_race``).
     def command(self, sql: str) -> None:
         """A statement without parameters or result (BEGIN, COMMIT, SAVEPOINT …)."""
         if self.trace is not None:
             self.trace("statement", sql)
         if self.pg and self._pipeline is None:
             self._open_pipeline()
-        self.cursor.execute(sql)
+        try:
+            self.cursor.execute(sql)
+        except Exception as exc:
+            _raise_lost_race(exc)
+            raise
 
     def run(self, sql: str, params: Sequence[Any]) -> None:
         """A write whose result is not needed now (queued on PostgreSQL)."""
@@ -567,7 +596,11 @@ class _Transaction:
             self.trace("statement", sql)
         if self.pg and self._pipeline is None:
             self._open_pipeline()
-        self.cursor.execute(sql, params)
+        try:
+            self.cursor.execute(sql, params)
+        except Exception as exc:
+            _raise_lost_race(exc)
+            raise
 
     def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """One statement for many rows (queued on PostgreSQL)."""
@@ -575,7 +608,11 @@ class _Transaction:
             self.trace("statement", sql)
         if self.pg and self._pipeline is None:
             self._open_pipeline()
-        self.cursor.executemany(sql, rows)
+        try:
+            self.cursor.executemany(sql, rows)
+        except Exception as exc:
+            _raise_lost_race(exc)
+            raise
 
     def rows(self, sql: str, params: Sequence[Any]) -> list[Any]:
         """A query's rows.  On PostgreSQL this sends everything queued and waits: a round trip."""
@@ -588,10 +625,14 @@ class _Transaction:
         if self._pipeline is None:
             self._open_pipeline()
         cursor = self.raw.cursor()
-        cursor.execute(sql, params)
         if trace is not None:
             trace("wait", "")
-        result = cursor.fetchall()
+        try:
+            cursor.execute(sql, params)
+            result = cursor.fetchall()
+        except Exception as exc:
+            _raise_lost_race(exc)
+            raise
         return result
 
     def changed(self, sql: str, params: Sequence[Any]) -> int:
@@ -605,7 +646,11 @@ class _Transaction:
         if self._pipeline is None:
             self._open_pipeline()
         cursor = self.raw.cursor()
-        cursor.execute(sql, params)
+        try:
+            cursor.execute(sql, params)
+        except Exception as exc:
+            _raise_lost_race(exc)
+            raise
         self._sync()
         count = cursor.rowcount
         return count
@@ -639,14 +684,22 @@ class _Transaction:
         """Send what is queued and wait for all of it; raises the first error among it."""
         if self.trace is not None:
             self.trace("wait", "")
-        self._pipeline.sync()
+        try:
+            self._pipeline.sync()
+        except Exception as exc:
+            _raise_lost_race(exc)
+            raise
 
     def _close_pipeline(self) -> None:
         """Leave the pipeline: send what is queued and wait for it (raises its first error)."""
         block, self._pipeline, self._pipeline_block = self._pipeline_block, None, None
         if self.trace is not None:
             self.trace("wait", "")
-        block.__exit__(None, None, None)
+        try:
+            block.__exit__(None, None, None)
+        except Exception as exc:
+            _raise_lost_race(exc)
+            raise
 
     # -- savepoints, commit, rollback ------------------------------------------------------------
     @contextmanager
@@ -654,20 +707,21 @@ class _Transaction:
         """Everything inside is undone alone if it raises; the transaction goes on.
 
         On PostgreSQL leaving the savepoint waits for its queued writes, so that an error in one
-        of them is raised here and undone with this savepoint, not found later by a statement
-        of someone else's savepoint.
+        of them — a save's lost race among them (``_PG_WRITE``) — is raised here and undone with
+        this savepoint, not found later by a statement of someone else's savepoint.  The
+        ``RELEASE`` itself goes with the transaction's next statement.
         """
         self._savepoints += 1
         name = f"liucheng_{self._savepoints}"
         self.command(f"SAVEPOINT {name}")
         try:
             yield
+            if self._pipeline is not None:
+                self._sync()
         except BaseException:
             self._rollback_to(name)
             raise
         self.command(f"RELEASE SAVEPOINT {name}")
-        if self.pg:
-            self._sync()
 
     def _rollback_to(self, name: str) -> None:
         if self.pg and self._pipeline is not None:
@@ -909,7 +963,9 @@ class SqlStore:
 
         ``INSERT … ON CONFLICT DO NOTHING``: a row count of 0 means the id or the (process,
         business key) pair is taken — also by a concurrent transaction, which PostgreSQL waits
-        for before deciding — and the caller's transaction stays usable.
+        for before deciding — and the caller's transaction stays usable.  (So, unlike ``save``,
+        an insert on PostgreSQL waits for its row count: a statement that failed would abort
+        the transaction.)
         """
         written = _Written(inst, None, self._values)  # converted before the first write
         sql = self._sql
@@ -958,8 +1014,14 @@ class SqlStore:
     def save(self, inst: Instance) -> None:
         """Write the case back; ``ConflictError`` if it was saved by someone else since ``load``.
 
-        The revision-checked UPDATE goes first and its row count is awaited before anything
-        else is sent (see "Why the revision check is in the UPDATE's WHERE clause").
+        The revision-checked UPDATE goes first, and nothing else of the save is written unless
+        it changed the row (see "Why the revision check is in the UPDATE's WHERE clause").  On
+        PostgreSQL, for a case loaded here, the save is one statement that fails by itself on a
+        lost race: the store does not wait for it, and ``ConflictError`` comes where the
+        transaction next waits — at the latest its commit, which then goes in the same round
+        trip as the save.  The object is changed (``rev``, ``history``) only once the save is
+        known to have worked or the transaction is left to do that check; a ``save`` outside
+        any transaction leaves a loser as it was.
         """
         written = _Written(inst, self._recall(inst), self._values)
         sql = self._sql
@@ -974,26 +1036,14 @@ class SqlStore:
         )
         with self.transaction():
             tx = self._tx()
-            try:
-                if one_statement:
-                    state, ended = inst.state.value, self._values.time(inst.ended)
-                    doc = written.rows_json(inst.history_base)
-                    params = (doc, state, ended, written.data(), inst.id, inst.rev)
-                    changed = tx.rows(_PG_SAVE, params)[0][0]
-                else:
-                    changed = tx.changed(*written.update(sql))
-            except Exception as exc:
-                if getattr(exc, "sqlstate", None) != _DEADLOCK:
-                    raise
-                # Two PostgreSQL transactions each waited for a case row the other had saved
-                # (batches of timers meeting in different orders): the server cancelled this
-                # UPDATE.  For the caller that is a lost race like any other.
-                changed = 0
-            if changed != 1:
-                raise ConflictError(
-                    f"case '{inst.id}' was changed by someone else; reload and try again"
-                )
-            if not one_statement:
+            if one_statement:
+                state, ended = inst.state.value, self._values.time(inst.ended)
+                doc = written.rows_json(inst.history_base)
+                params = (doc, state, ended, written.data(), inst.id, inst.rev, _changed(inst))
+                tx.run(_PG_SAVE, params)
+            else:
+                if tx.changed(*written.update(sql)) != 1:
+                    raise ConflictError(_changed(inst))
                 written.write_rows(tx, sql, replace=True)
                 if seen is None or seen.externals or inst.externals:
                     _sync_externals(tx.core(), inst)
@@ -1454,6 +1504,34 @@ def _typed_filter(name: str, value: Any, values: _Values) -> tuple[str, str, Any
     )
 
 
+def _changed(inst: Instance) -> str:
+    return f"case '{inst.id}' was changed by someone else; reload and try again"
+
+
+def _lost_race(exc: Exception) -> ConflictError | None:
+    """The ``ConflictError`` a PostgreSQL error stands for, if it is a lost race: a save or
+    insert that failed its check (SQLSTATE 40001, raised by ``liucheng_conflict`` with the
+    message the store gave it), or a transaction the server cancelled to break a deadlock
+    (two transactions each waiting for a case row the other had saved — batches of timers
+    meeting in different orders)."""
+    state = getattr(exc, "sqlstate", None)
+    if state == _SERIALIZATION_FAILURE:
+        message = getattr(getattr(exc, "diag", None), "message_primary", None)
+        return ConflictError(message or str(exc))
+    if state == _DEADLOCK:
+        return ConflictError(
+            "another transaction was saving the same case at the same moment; try again"
+        )
+    return None
+
+
+def _raise_lost_race(exc: Exception) -> None:
+    """Raise the ``ConflictError`` ``exc`` stands for, if it is a lost race."""
+    conflict = _lost_race(exc)
+    if conflict is not None:
+        raise conflict from exc
+
+
 def _taken(inst: Instance) -> str:
     if inst.business_key is None:
         return f"case '{inst.id}' already exists"
@@ -1495,7 +1573,10 @@ class _Written:
         cid = inst.id
         tasks: Iterable[UserTask] = inst.tasks.values()
         subscriptions: Iterable[Subscription] = inst.subscriptions.values()
-        variables: Iterable[tuple[str, Any]] = inst.variables.items()
+        # A case's variables have rows only while it has open user tasks: the rows exist to
+        # find tasks by a variable's value (see "Variable rows only while a case has tasks").
+        searchable = bool(inst.tasks)
+        variables: Iterable[tuple[str, Any]] = inst.variables.items() if searchable else ()
         self.gone_tasks: list[str] = []
         self.gone_subs: list[int] = []
         self.gone_vars: list[str] = []
@@ -1504,13 +1585,16 @@ class _Written:
             tasks = [t for t in tasks if t.id not in seen.tasks]
             subscriptions = [s for s in subscriptions if seen.subs.get(s.id) != _sub_signature(s)]
             self.gone_subs = [i for i in seen.subs if i not in inst.subscriptions]
-            old = seen.variables
-            variables = [
-                (name, value)
-                for name, value in variables
-                if name not in old or not _same_value(old[name], value)
-            ]
-            self.gone_vars = [n for n in old if n not in inst.variables]
+            old = seen.variables if seen.tasks else {}  # the rows that exist now
+            if searchable:
+                variables = [
+                    (name, value)
+                    for name, value in variables
+                    if name not in old or not _same_value(old[name], value)
+                ]
+                self.gone_vars = [n for n in old if n not in inst.variables]
+            else:
+                self.gone_vars = list(old)
         self.events = inst.history
         self.last = self.events[-1][0] if self.events else inst.history_base
         self.tasks: list[tuple[Any, ...]] = []
