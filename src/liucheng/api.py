@@ -462,6 +462,11 @@ class Engine:
             run.create_data_objects(0, None, proc.data)
         if values:
             run.set_variables(0, values, None)
+        if proc.listeners is not None and "start" in proc.listeners:
+            # The process's start listeners: one that fails refuses the start (nothing is kept).
+            variables = inst.scopes[0].variables
+            added = run.listened(proc.id, proc.listeners["start"], "start", variables)
+            run.set_variables(0, added, None)
         if proc.event_starts:
             run.arm_event_subprocesses(0, proc.event_starts)
         run.schedule(run.new_token(start_node, 0))

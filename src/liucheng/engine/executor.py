@@ -34,6 +34,7 @@ from liucheng.engine import compensation, timers
 from liucheng.engine.codec import check_storable
 from liucheng.engine.data import DataObjects, initial_values
 from liucheng.engine.graph import CompiledProcess, Flow, Node
+from liucheng.engine.listeners import Listener
 from liucheng.engine.state import (
     Changes,
     ExternalTask,
@@ -315,12 +316,14 @@ class Run:
             local = ScopeState(self.inst.new_id(), tok.scope, node.id, tok.id, values)
             self.inst.scopes[local.id] = local
             tok.local = local.id
-        if node.pre_script is None:
+        if node.pre_script is None and node.listeners is None:
             _BEHAVIOURS[node.behaviour](self, tok, node)
         else:
             self.execute(tok, node)
 
     def execute(self, tok: Token, node: Node) -> None:
+        if node.listeners is not None and not self.notify(tok, node, "start"):
+            return
         if node.pre_script is not None and not self.apply_script(tok, node, node.pre_script):
             return
         _BEHAVIOURS[node.behaviour](self, tok, node)
@@ -372,6 +375,8 @@ class Run:
             if values is None:
                 return
             self.set_variables(tok.scope, values, node.id)
+        if node.listeners is not None and not self.notify(tok, node, "end", leaving=True):
+            return
         if tok.local is not None:
             del self.inst.scopes[tok.local]
             tok.local = None
@@ -384,6 +389,8 @@ class Run:
             flows = node.outgoing if node.unconditional else self.select_flows(tok, node, True)
             if flows is None:
                 return
+        if self.proc.has_take_listeners and not self.notify_take(tok, node, flows):
+            return
         if node.compensation is not None and node.behaviour != "sub":
             compensation.completed(self, node, tok.scope)
         h = self.history  # ``record`` inlined: this runs for every element a token leaves
@@ -693,6 +700,8 @@ class Run:
         tok.state = TokenState.WAITING
         h = self.history  # ``record`` inlined: once per user task
         h.append((self.seq0 + len(h), self.now, _TASK_CREATED, node.id, tok.id, None, task.id))
+        if node.listeners is not None and not self.task_created(tok, node, task):
+            return
         if node.boundaries:
             self.arm_boundaries(tok, node)
 
@@ -712,6 +721,11 @@ class Run:
     def complete_task(self, task: UserTask, variables: Mapping[str, Any]) -> None:
         tok = self.tokens[task.token]
         node = self.proc.nodes[task.node]
+        if node.listeners is not None and "task:complete" in node.listeners:
+            # Before anything is kept: a listener that fails refuses the completion.
+            view = {**self.view(tok), **variables}
+            added = self.listened(node.id, node.listeners["task:complete"], "complete", view)
+            variables = {**variables, **added}
         del self.inst.tasks[task.id]
         # Both history events share one tuple of pairs: nothing ever changes a recorded event.
         changes = tuple(variables.items())
@@ -1383,6 +1397,8 @@ class Run:
         flows = node.outgoing if node.unconditional else self.select_flows(tok, node, True)
         if flows is None:
             return
+        if self.proc.has_take_listeners and not self.notify_take(tok, node, flows):
+            return
         self.record(HistoryKind.ELEMENT_COMPLETED, loop.body_id, tok.id)
         if flows:
             self.take(tok, flows)
@@ -1467,6 +1483,8 @@ class Run:
         """An after-job: the element completed in an earlier step; take its outgoing flows."""
         flows = node.outgoing if node.unconditional else self.select_flows(tok, node, True)
         if flows is None:
+            return
+        if self.proc.has_take_listeners and not self.notify_take(tok, node, flows):
             return
         if node.compensation is not None and node.behaviour != "sub":
             compensation.completed(self, node, tok.scope)
@@ -1950,6 +1968,110 @@ class Run:
         if variables:
             self.set_variables(body.id, variables, start.id)
         self.leave(tok, start)
+
+    # == listeners (see engine/listeners.py) ====================================================
+    def listened(
+        self,
+        element: str,
+        listeners: tuple[Listener, ...],
+        event: str,
+        view: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        """Run ``listeners`` in order; return the variables they set (not yet stored).
+
+        A handler gets a copy of the variables with ``listener_event`` and ``listener_element``
+        added; a script works on a copy too.  Raises LiuchengError naming the listener when
+        one fails, having changed nothing.
+        """
+        changed: dict[str, Any] = {}
+        for listener in listeners:
+            current: Mapping[str, Any] = {**view, **changed} if changed else view
+            what = f"the {event} listener {listener.written} of '{element}'"
+            try:
+                if listener.handler is not None:
+                    handler = self.env.services.get(listener.handler)
+                    if handler is None:
+                        raise LiuchengError(f"no handler is registered for '{listener.handler}'")
+                    given = _handler_copy(current)
+                    given["listener_event"] = event
+                    given["listener_element"] = element
+                    result = handler(given)
+                    if result is not None and not isinstance(result, Mapping):
+                        raise LiuchengError(
+                            f"it returned a {type(result).__name__}; return a mapping of "
+                            "variables or None"
+                        )
+                    values = dict(result or {})
+                else:
+                    assert listener.script is not None
+                    before = dict(current)
+                    work = {
+                        k: (copy.deepcopy(v) if isinstance(v, list | dict) else v)
+                        for k, v in before.items()
+                    }
+                    listener.script(work)
+                    values = {
+                        k: v
+                        for k, v in work.items()
+                        if k not in before or (before[k] is not v and not _same(before[k], v))
+                    }
+                for name, value in values.items():
+                    if not isinstance(name, str) or not name:
+                        raise LiuchengError(f"variable names must be non-empty text: {name!r}")
+                    check_storable(value, name)
+            except LiuchengError as exc:
+                raise LiuchengError(f"{what} failed: {exc}") from exc
+            except Exception as exc:  # the handler's own failure
+                raise LiuchengError(f"{what} failed: {type(exc).__name__}: {exc}") from exc
+            changed.update(values)
+        return changed
+
+    def notify(self, tok: Token, node: Node, event: str, *, leaving: bool = False) -> bool:
+        """Run the element's listeners for ``event`` and store what they set; False (with an
+        incident) when one failed."""
+        assert node.listeners is not None
+        listeners = node.listeners.get(event)
+        if not listeners:
+            return True
+        return self.notified(tok, node, listeners, event.removeprefix("task:"), leaving)
+
+    def notify_take(self, tok: Token, node: Node, flows: list[Flow] | tuple[Flow, ...]) -> bool:
+        """The ``take`` listeners of the flows a token is about to take."""
+        for flow in flows:
+            if flow.listeners and not self.notified(
+                tok, node, flow.listeners, "take", True, flow.id
+            ):
+                return False
+        return True
+
+    def notified(
+        self,
+        tok: Token,
+        node: Node,
+        listeners: tuple[Listener, ...],
+        event: str,
+        leaving: bool,
+        element: str | None = None,
+    ) -> bool:
+        """Run ``listeners`` for the token at ``node`` (``element``: a flow being taken)."""
+        try:
+            values = self.listened(element or node.id, listeners, event, self.view(tok))
+        except LiuchengError as exc:
+            self.incident(tok, node, "listener", str(exc), leaving)
+            return False
+        if values:
+            self.set_variables(self.var_scope(tok), values, node.id)
+        return True
+
+    def task_created(self, tok: Token, node: Node, task: UserTask) -> bool:
+        """A user task's ``create`` listeners, then ``assignment`` ones if it has an assignee;
+        a failure takes the task back and leaves an incident (a retry creates it again)."""
+        events = ["create"] + (["assignment"] if task.assignee else [])
+        for event in events:
+            if not self.notify(tok, node, f"task:{event}"):
+                self.inst.tasks.pop(task.id, None)
+                return False
+        return True
 
     # == compensation and transactions (see engine/compensation.py) =============================
     def do_throw_compensation(self, tok: Token, node: Node) -> None:

@@ -38,6 +38,7 @@ from liucheng.calendar import parse_working_duration
 from liucheng.engine import timers
 from liucheng.engine.data import DataObjects, plan_data
 from liucheng.engine.data_associations import Passing, call_passings, variables_by_element
+from liucheng.engine.listeners import Listener, Listeners, read_listeners
 from liucheng.engine.vartypes import VarType
 from liucheng.errors import BpmnValidationError, ExpressionError, LiuchengError, ValidationIssue
 from liucheng.expr import PYTHON, Evaluator, Script, compile_expression, compile_script
@@ -103,6 +104,7 @@ class Flow:
     source: str
     target: str
     condition: Condition | None = None
+    listeners: tuple[Listener, ...] = ()  # ``take`` execution listeners
 
 
 @dataclass(slots=True)
@@ -147,6 +149,7 @@ class Node:
     compensation: str | None = None  # an activity: its handler, linked to its boundary event
     for_compensation: bool = False  # a compensation handler (``isForCompensation``)
     compensate_ref: str | None = None  # a compensation throw: the activity to undo; None: all
+    listeners: Listeners | None = None  # execution and task listeners by event (listeners.py)
     cancel_boundary: str | None = None  # a transaction: its cancel boundary event
     # tasks
     service: str | None = None
@@ -196,6 +199,8 @@ class CompiledProcess:
     content_hash: str = ""
     has_inclusive_joins: bool = False  # lets the executor skip the join check entirely
     has_conditions: bool = False  # conditional events: variables changes are watched
+    has_take_listeners: bool = False  # some sequence flow has a ``take`` listener
+    listeners: Listeners | None = None  # the process's own (``start``)
     event_starts: tuple[str, ...] = ()  # start events of the process's event subprocesses
     # conditional start events: ``Engine.evaluate_conditions`` starts a case at them
     conditional_starts: tuple[str, ...] = ()
@@ -278,6 +283,7 @@ class _Compiler:
         self.nodes: dict[str, Node] = {}
         self.associated = _associations(process.body)
         self._data_names: dict[str, str] | None = None
+        self.has_take_listeners = False
 
     def issue(self, message: str, node: FlowNode | None) -> None:
         self.issues.append(
@@ -523,6 +529,27 @@ class _Compiler:
                     }
         return start
 
+    def node_listeners(self, node: Node, fn: FlowNode) -> None:
+        """An element's execution listeners (``start``, ``end``) and a user task's task
+        listeners; anything else is refused by name."""
+        node.listeners = read_listeners(fn.extension_xml, lambda message: self.issue(message, fn))
+        for event in node.listeners or ():
+            if event == "take":
+                self.issue("a take listener belongs on a sequence flow", fn)
+            elif event.startswith("task:") and node.behaviour != "user":
+                self.issue(f"task listeners belong on user tasks, not on a {fn.tag}", fn)
+
+    def flow_listeners(self, flow: Flow, xml: list[str], source: FlowNode) -> None:
+        def issue(message: str) -> None:
+            self.issue(f"sequence flow '{flow.id}': {message}", source)
+
+        found = read_listeners(xml, issue) or {}
+        for event in found:
+            if event != "take":
+                issue(f"a sequence flow raises only take, not {event!r}")
+        flow.listeners = found.get("take", ())
+        self.has_take_listeners = self.has_take_listeners or bool(flow.listeners)
+
     def attach_handler(self, boundary_id: str, activity_id: str) -> bool:
         """Wire a compensation or cancel boundary event to its activity; False for others.
 
@@ -658,6 +685,8 @@ class _Compiler:
                 self.issue(f"outgoing sequence flow '{flow_id}' does not exist", fn)
                 continue
             flow = Flow(sf.id, sf.source, sf.target)
+            if sf.extension_xml:
+                self.flow_listeners(flow, sf.extension_xml, fn)
             if sf.condition is not None and sf.condition.text.strip():
                 flow.condition = self.condition(
                     sf.condition.text.strip(), _lang(sf.condition.language, fn, self), fn
@@ -685,6 +714,8 @@ class _Compiler:
             (m.target, self.value(m.source, fn) or _constant(None)) for m in fn.outputs
         )
         node.result_variable = props.get("result_variable") or None
+        if fn.extension_xml:
+            self.node_listeners(node, fn)
         node.for_compensation = fn.attrs.get("isForCompensation", "").strip() == "true"
         if node.for_compensation and (fn.incoming or fn.outgoing):
             self.issue("a compensation handler has no sequence flows", fn)
@@ -1119,6 +1150,20 @@ def compile_process(
     compiled.timer_starts = tuple(timer_starts)
     _plan_data(compiler, compiled)
     _check_compensation(compiler)
+    compiled.has_take_listeners = compiler.has_take_listeners
+    if process.extension_xml:
+        compiled.listeners = read_listeners(
+            process.extension_xml, lambda message: compiler.issue(f"process: {message}", None)
+        )
+        for event in compiled.listeners or ():
+            if event != "start":
+                compiler.issue(
+                    f"a process {event!r} listener is not supported; put an end listener on "
+                    "its end events"
+                    if event == "end"
+                    else f"a process raises no {event!r} event",
+                    None,
+                )
     compiled.event_starts = compiler.event_starts(process.body)
     compiled.has_conditions = any(
         n.when is not None and n.id not in compiled.conditional_starts
