@@ -561,3 +561,19 @@ def test_script_runs_identically_after_roundtrip(deploy: Deploy) -> None:
     a = engine.start("python_script", variables)
     b = engine.start("python_script", variables)
     assert comparable_history(engine, a.id) == comparable_history(engine, b.id)
+
+
+def test_bpmn_resource_assignment_gives_assignee_and_candidates(deploy: Deploy) -> None:
+    engine = deploy("test_resource_assignment")
+    case = engine.start("assigned", {"inspector": "li"})
+    (inspect,) = engine.tasks(instance=case.id)
+    assert inspect.assignee == "li"
+    engine.complete(inspect.id)
+    (approve,) = engine.tasks(instance=case.id)
+    assert approve.candidate_users == ("zhao",)
+    assert approve.candidate_groups == ("security", "facilities")
+    assert [t.id for t in engine.tasks(group="facilities")] == [approve.id]
+    engine.complete(approve.id)
+    (last,) = engine.tasks(instance=case.id)
+    assert last.candidate_groups == ("gate",)  # the vendor attribute wins
+    assert engine.complete(last.id).state is InstanceState.COMPLETED

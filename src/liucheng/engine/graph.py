@@ -529,6 +529,46 @@ class _Compiler:
                     }
         return start
 
+    def resource_assignment(self, node: Node, fn: FlowNode) -> None:
+        """BPMN's own assignment, as Activiti and Flowable read it: ``humanPerformer`` gives
+        the assignee, ``potentialOwner`` candidates written ``user(id)``, ``group(id)`` or a bare
+        id (a group), comma-separated.  A vendor attribute on the same task wins."""
+        users: list[str] = []
+        groups: list[str] = []
+        for text in fn.other_xml:
+            if "Performer" not in text[:80] and "potentialOwner" not in text[:80]:
+                continue
+            try:
+                el = string_to_element(text)
+            except LiuchengError:  # pragma: no cover - the parser already read it once
+                continue
+            local = str(el.tag).rpartition("}")[2]
+            if local not in ("humanPerformer", "potentialOwner"):
+                continue
+            found = el.find(f".//{{{BPMN_NS}}}formalExpression")
+            expression = (found.text or "").strip() if found is not None else ""
+            if not expression:
+                self.issue(f"{local} has no formalExpression naming its people", fn)
+                continue
+            if local == "humanPerformer":
+                if node.assignee is None:
+                    node.assignee = self.value(_bare(expression), fn)
+                continue
+            if "${" in expression or "#{" in expression:
+                if node.candidate_groups is None:
+                    node.candidate_groups = self.value(expression, fn)
+                continue
+            for item in (part.strip() for part in expression.split(",")):
+                kind, _, rest = item.partition("(")
+                if rest.endswith(")") and kind.strip() in ("user", "group"):
+                    (users if kind.strip() == "user" else groups).append(rest[:-1].strip())
+                elif item:
+                    groups.append(item)
+        if users and node.candidate_users is None:
+            node.candidate_users = _constant(tuple(users))
+        if groups and node.candidate_groups is None:
+            node.candidate_groups = _constant(tuple(groups))
+
     def node_listeners(self, node: Node, fn: FlowNode) -> None:
         """An element's execution listeners (``start``, ``end``) and a user task's task
         listeners; anything else is refused by name."""
@@ -740,6 +780,8 @@ class _Compiler:
                 self.check_working_time(props.get("due_date"), fn)
             node.priority = self.value(props.get("priority"), fn)
             node.form_key = props.get("form_key") or None
+            if fn.other_xml:
+                self.resource_assignment(node, fn)
             node.computed_task = any(
                 (
                     node.assignee,
@@ -1026,6 +1068,14 @@ def _reaching(targets: list[str], join: str, predecessors: dict[str, set[str]]) 
                 seen.add(pred)
                 stack.append(pred)
     return frozenset(seen)
+
+
+def _bare(expression: str) -> str:
+    """``user(kermit)`` -> ``kermit``: a human performer may be written either way."""
+    text = expression.strip()
+    if text.startswith("user(") and text.endswith(")"):
+        return text[5:-1].strip()
+    return text
 
 
 def _flowable_type(fn: FlowNode) -> str | None:
