@@ -367,20 +367,24 @@ def count_statements(url: str, n: int = 20) -> list[StatementCount]:
     """SQL statements sent per ``start``, ``tasks`` and ``complete``, with the round trips
     waited for and the commits.  The store reports the statements it sends on the driver's
     connection (``SqlStore.trace``; an ``executemany`` counts once, and ``BEGIN``/``COMMIT``
-    are statements); a SQLAlchemy ``before_cursor_execute`` listener catches those sent through
-    Core."""
+    are statements; a PostgreSQL transaction of one statement commits without a ``COMMIT``,
+    and is counted as a commit from the store's "commit" trace); a SQLAlchemy
+    ``before_cursor_execute`` listener catches those sent through Core."""
     store = SqlStore(url)
     engine = pass_engine(store)
     current = ["other"]
     seen: dict[str, Counter[str]] = {op: Counter() for op in ("start", "tasks", "complete")}
     waits = Counter[str]()
     calls = Counter[str]()
+    lone_commits = Counter[str]()  # PostgreSQL: a single statement, its own transaction
 
     def trace(kind: str, statement: str) -> None:
         if current[0] not in seen:
             return
         if kind == "wait":
             waits[current[0]] += 1
+        elif kind == "commit":
+            lone_commits[current[0]] += 1
         else:
             seen[current[0]][_statement_kind(statement)] += 1
 
@@ -406,7 +410,10 @@ def count_statements(url: str, n: int = 20) -> list[StatementCount]:
     finally:
         event.remove(store.engine, "before_cursor_execute", listener)
         store.close()
-    return [StatementCount(op, calls[op], seen[op], waits[op], seen[op]["COMMIT"]) for op in seen]
+    return [
+        StatementCount(op, calls[op], seen[op], waits[op], seen[op]["COMMIT"] + lone_commits[op])
+        for op in seen
+    ]
 
 
 def profile_sqlite(n: int, top: int = 30) -> None:

@@ -99,6 +99,10 @@ def sqlite_store(sqlite_url: str) -> Iterator[SqlStore]:
 
 
 @pytest.fixture
-def postgresql_store(postgres_engine: sa.Engine) -> SqlStore:
+def postgresql_store(postgres_engine: sa.Engine) -> Iterator[SqlStore]:
     _empty(postgres_engine)
-    return SqlStore(postgres_engine)
+    store = SqlStore(postgres_engine)
+    yield store
+    # The connections a store keeps stay checked out of the session's pool until it is
+    # closed (or collected, which may be many tests later): close it, or the pool runs dry.
+    store.close()

@@ -284,3 +284,57 @@ def test_0008_keeps_variable_rows_only_for_cases_with_open_tasks(tmp_path: Path)
     [task] = engine.tasks(instance=open_case.id)
     assert engine.tasks(variables={"note": "open"}) == [task]
     assert engine.tasks(variables={"note": "ended"}) == []
+
+
+def test_0010_one_index_answers_a_process_s_tasks_and_their_due_dates(tmp_path: Path) -> None:
+    """``tasks (process_id, due)`` replaces the indexes on ``process_id`` and ``due``; a task
+    made before the upgrade is found by its process, and by due date within it, through the
+    new index."""
+    from liucheng import Clock, Engine
+    from liucheng.runtime import SqlStore
+    from liucheng.store import TaskQuery
+
+    model = Path(__file__).parent / "models" / "store_case.bpmn"
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = connect(url)
+    try:
+        upgrade(old, revision="0009")
+        store = SqlStore(old)
+        engine = Engine(store=store, clock=Clock.frozen(START))
+        engine.deploy(model)
+        case = engine.start("store_line", {"note": "open"})
+        store.close()
+        upgrade(old)
+        with old.connect() as conn:
+            indexes = {i["name"]: i["column_names"] for i in sa.inspect(conn).get_indexes("tasks")}
+            conn.execute(
+                sa.text("UPDATE tasks SET due = :due"), {"due": "2026-03-04 00:00:00.000000"}
+            )
+            conn.commit()
+            plan = conn.execute(
+                sa.text(
+                    "EXPLAIN QUERY PLAN SELECT id FROM tasks"
+                    " WHERE process_id = :p AND due <= :d ORDER BY due"
+                ),
+                {"p": "store_line", "d": "2026-03-05 00:00:00.000000"},
+            ).all()
+            due = conn.execute(
+                sa.text("SELECT instance_id FROM tasks WHERE process_id = :p AND due <= :d"),
+                {"p": "store_line", "d": "2026-03-05 00:00:00.000000"},
+            ).all()
+    finally:
+        old.dispose()
+    assert indexes["ix_tasks_process_id_due"] == ["process_id", "due"]
+    assert "ix_tasks_process_id" not in indexes and "ix_tasks_due" not in indexes
+    assert any("ix_tasks_process_id_due" in str(row[-1]) for row in plan), plan
+    assert due == [(case.id,)]
+    store = SqlStore(url)
+    try:
+        [task] = store.tasks(TaskQuery(process="store_line"))
+        assert task.instance_id == case.id
+        assert any(
+            "ix_tasks_process_id_due" in line
+            for line in store.explain_tasks(TaskQuery(process="store_line"))
+        )
+    finally:
+        store.close()

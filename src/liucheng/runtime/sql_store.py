@@ -33,7 +33,7 @@ this save is written; the caller's transaction rolls back.  Every other write of
 ``save`` comes after the UPDATE, so a losing writer never touches the index rows.  (On SQLite,
 and on PostgreSQL for a case this store did not load, the store waits for the UPDATE's row
 count before it sends anything more; on PostgreSQL a save is otherwise one statement whose
-other parts run only if the UPDATE changed the row — see ``_PG_WRITE``.)
+other parts run only if the UPDATE changed the row — see ``pg_write``.)
 
 What happens when two transactions race
 --------------------------------------
@@ -101,26 +101,32 @@ the same connection (``_Transaction.core``).
 
 Round trips on PostgreSQL
 -------------------------
-On PostgreSQL every statement is a round trip to the server and about 40 µs of psycopg's
-Python, and both were most of a step.  So:
+On PostgreSQL every statement is a round trip to the server and 40–80 µs of the client's CPU
+(psycopg's Python, the system calls), and both were most of a step.  So:
 
-* The transaction's statements are sent in psycopg's *pipeline mode*: the store queues them and
-  waits only when it needs an answer — a row it reads, or a row count.  ``BEGIN`` and
-  ``COMMIT`` are sent by the store itself (the connection is in autocommit mode while the store
-  holds it, so psycopg adds no ``BEGIN`` of its own), ``BEGIN`` queued in front of the step's
-  first statement and ``COMMIT`` behind its last.
-* ``save`` and ``insert`` are one statement (``_PG_WRITE``): the case row, and every index row
-  and history event in one JSON parameter that the server unpacks.
+* ``BEGIN`` only when a transaction needs one.  Reads before the transaction's first write
+  are statements by themselves (READ COMMITTED gives every statement its own snapshot, so
+  nothing is lost), and the first write is held back: if it stays the only one, ``commit()``
+  sends it alone, and a single statement is a transaction of its own, with its commit.
+* Otherwise the transaction's statements are sent in psycopg's *pipeline mode*: the store
+  queues them and waits only when it needs an answer — a row it reads, or a row count.
+  ``BEGIN`` and ``COMMIT`` are sent by the store itself (the connection is in autocommit mode
+  while the store holds it, so psycopg adds no ``BEGIN`` of its own), ``BEGIN`` queued in front
+  of the held write and ``COMMIT`` behind the last statement.
+* ``save`` and ``insert`` are one statement (``pg_write``): the case row, and every index row
+  and history event in JSON parameters that the server unpacks.
 * A ``save`` that loses the race fails by itself (``liucheng_conflict``, migration 0009), so
-  the store does not wait for its answer: its ``COMMIT`` follows in the same round trip.
+  the store does not wait for its answer.
 
-A task completion is then four statements and two round trips — ``BEGIN`` + the load; the
-save + ``COMMIT`` — instead of a dozen of each, and still one transaction with one commit.
-Because queued statements are checked only when the server answers, an error in one is raised
-by the next statement that waits — at the latest the commit — and the whole transaction rolls
-back as before; leaving a ``savepoint()`` waits for its statements, so a failure is always
-undone with the savepoint it belongs to.  SQLite runs in the process: each statement runs when
-it is sent.
+A task completion is then two statements and two round trips — the load; the save, which
+is its own transaction — instead of a dozen of each (until this round: ``BEGIN`` + the load;
+the save + ``COMMIT``, four statements, and psycopg's pipeline entered and left for them,
+about 0.2 ms of the client's CPU more).  Because queued statements are checked only when the
+server answers, an error in one is raised by the next statement that waits — at the latest
+the commit — and the whole transaction rolls back as before; leaving a ``savepoint()`` waits
+for its statements, so a failure is always undone with the savepoint it belongs to.  SQLite
+runs in the process: each statement runs when it is sent, and every transaction begins with
+``BEGIN IMMEDIATE`` (its write lock, see ``database``).
 
 Finding tasks by a variable's value
 -----------------------------------
@@ -196,7 +202,7 @@ from liucheng.engine.state import (
     UserTask,
 )
 from liucheng.errors import ConflictError, LiuchengError
-from liucheng.runtime import schema
+from liucheng.runtime import pg_write, schema
 from liucheng.runtime.connections import KeptConnections
 from liucheng.runtime.database import WRITE_OPTION, Checkpointer, connect
 from liucheng.runtime.database import upgrade as upgrade_schema
@@ -243,8 +249,10 @@ _SERIALIZATION_FAILURE = "40001"  # what ``liucheng_conflict`` raises (migration
 
 Trace = Callable[[str, str], None]
 """``SqlStore.trace``: called with ("statement", sql) for every statement the store sends on the
-driver's connection (an ``executemany`` once) and with ("wait", "") every time it waits for
-the PostgreSQL server's answer (a round trip).  For benchmarks and tests; None in production."""
+driver's connection (an ``executemany`` once), with ("wait", "") every time it waits for the
+PostgreSQL server's answer (a round trip), and with ("commit", "") when a PostgreSQL
+transaction of a single write commits without a ``COMMIT`` of its own (see "Round trips on
+PostgreSQL").  For benchmarks and tests; None in production."""
 
 
 # == the hot statements, per driver ===============================================================
@@ -349,90 +357,8 @@ class _Sql:
 
 _SQL = {False: _Sql(pg=False), True: _Sql(pg=True)}
 
-# PostgreSQL: a whole ``save`` (or ``insert``) as one statement.  Each statement costs psycopg
-# about 40 µs of Python and the server a parse and an execution, and a step wrote six to ten of
-# them; here the case row is written first (``u``: the revision-checked UPDATE, or the INSERT …
-# ON CONFLICT DO NOTHING) and every index row and event comes in one JSON parameter, unpacked by
-# the server.  Every other part runs only ``WHERE EXISTS (SELECT 1 FROM u)``: when the revision
-# check fails (or the case exists) nothing at all is written.  A save then fails by itself —
-# ``liucheng_conflict`` (migration 0009) raises SQLSTATE 40001 with the last parameter as its
-# message — so the store need not wait for its answer: ``COMMIT`` is queued right behind it,
-# the server skips it after the error, and the error becomes ``ConflictError`` where the store
-# next waits (``_lost_race``).  An insert answers with the rows ``u`` wrote instead (a refused
-# insert must leave the transaction usable, see ``insert``).  Reading ``u`` makes the
-# server run the UPDATE (and take, or wait for, the case row's lock) before any index row is
-# written, so the lock order of the module docstring holds.  A task's candidate rows may refer
-# to a task inserted by the same statement: foreign keys are checked at the statement's end.
-_PG_WRITE = """WITH j AS (SELECT %s::json AS d), u AS ({head}),
-gone_tasks AS (DELETE FROM tasks WHERE id IN (SELECT json_array_elements_text(d->'gone_tasks')
-    FROM j) AND EXISTS (SELECT 1 FROM u)),
-gone_subs AS (DELETE FROM subscriptions s USING u WHERE s.instance_id = u.id
-    AND s.sub_id IN (SELECT json_array_elements_text(d->'gone_subs')::int FROM j)),
-gone_vars AS (DELETE FROM variables v USING u WHERE v.instance_id = u.id AND v.scope = 0
-    AND v.name IN (SELECT json_array_elements_text(d->'gone_vars') FROM j)),
-new_tasks AS (INSERT INTO tasks (id, instance_id, token, position, node, name, assignee,
-    form_key, due, priority, process_id, business_key, created)
-    SELECT r.id, r.instance_id, r.token, r.position, r.node, r.name, r.assignee, r.form_key,
-    r.due, r.priority, r.process_id, r.business_key, r.created
-    FROM j, json_populate_recordset(NULL::tasks, d->'tasks') r WHERE EXISTS (SELECT 1 FROM u)),
-new_candidates AS (INSERT INTO task_candidates (task_id, kind, position, name)
-    SELECT r.task_id, r.kind, r.position, r.name
-    FROM j, json_populate_recordset(NULL::task_candidates, d->'candidates') r
-    WHERE EXISTS (SELECT 1 FROM u)),
-subs AS (INSERT INTO subscriptions (instance_id, sub_id, kind, message, key, due)
-    SELECT r.instance_id, r.sub_id, r.kind, r.message, r.key, r.due
-    FROM j, json_populate_recordset(NULL::subscriptions, d->'subs') r
-    WHERE EXISTS (SELECT 1 FROM u)
-    ON CONFLICT (instance_id, sub_id) DO UPDATE SET kind = excluded.kind,
-    message = excluded.message, key = excluded.key, due = excluded.due),
-vars AS (INSERT INTO variables (instance_id, scope, name, text_value, number_value, bool_value,
-    json)
-    SELECT r.instance_id, 0, r.name, r.text_value, r.number_value, r.bool_value, r.json
-    FROM j, json_populate_recordset(NULL::variables, d->'vars') r
-    WHERE EXISTS (SELECT 1 FROM u)
-    ON CONFLICT (instance_id, scope, name) DO UPDATE SET text_value = excluded.text_value,
-    number_value = excluded.number_value, bool_value = excluded.bool_value,
-    json = excluded.json),
-events AS (INSERT INTO history (instance_id, seq, time, kind, element, token, variables, detail)
-    SELECT r.instance_id, r.seq, r.time, r.kind, r.element, r.token, r.variables, r.detail
-    FROM j, json_populate_recordset(NULL::history, d->'history') r
-    WHERE EXISTS (SELECT 1 FROM u))
-{tail}"""
-_PG_SAVE = _PG_WRITE.format(
-    head="UPDATE instances SET state = %s, ended = %s, data = %s, rev = rev + 1"
-    " WHERE id = %s AND rev = %s RETURNING id",
-    tail="SELECT CASE WHEN (SELECT count(*) FROM u) = 1 THEN 1 ELSE liucheng_conflict(%s) END",
-)
-_PG_INSERT = _PG_WRITE.format(
-    head="INSERT INTO instances"
-    " (id, process_id, version, business_key, state, started, ended, rev, data)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, 0, %s) ON CONFLICT DO NOTHING RETURNING id",
-    tail="SELECT count(*) FROM u",  # read by ``insert``: a refused insert leaves no error
-)
-_COLUMNS = {
-    "tasks": (
-        "id",
-        "instance_id",
-        "token",
-        "position",
-        "node",
-        "name",
-        "assignee",
-        "form_key",
-        "due",
-        "priority",
-        "process_id",
-        "business_key",
-        "created",
-    ),
-    "candidates": ("task_id", "kind", "position", "name"),
-    "subs": ("instance_id", "sub_id", "kind", "message", "key", "due"),
-    "vars": ("instance_id", "name", "text_value", "number_value", "bool_value", "json"),
-    "history": ("instance_id", "seq", "time", "kind", "element", "token", "variables", "detail"),
-}
-
-
-# Times and numbers in the rows are text already (``_pg_time``, ``_pg_number``).
+# Rows go into the JSON parameters of ``pg_write`` with times and numbers as text already
+# (``_pg_time``, ``_pg_number``).
 _ROWS_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
@@ -450,7 +376,7 @@ def _sqlite_time(value: datetime | None) -> str | None:
 def _pg_time(value: datetime | None) -> str | None:
     """``UtcDateTime`` on PostgreSQL: ISO text with its offset, which ``timestamptz`` reads as
     the same instant.  Text rather than a ``datetime``: it goes as it is into the JSON of
-    ``_PG_WRITE``, and psycopg sends a ``str`` untyped, so the server reads it as the column's
+    ``pg_write``, and psycopg sends a ``str`` untyped, so the server reads it as the column's
     type."""
     if value is None:
         return None
@@ -533,14 +459,20 @@ class _Transaction:
     SQLite: ``BEGIN IMMEDIATE`` first (the write lock, see ``database``), ``commit()`` at the
     end; every statement runs when it is sent.  PostgreSQL: the connection is in autocommit
     mode (as the store keeps it, see ``connections``), so psycopg sends no ``BEGIN`` of its
-    own; ``BEGIN`` and ``COMMIT`` are queued by this class with the statements around them (see
-    "Round trips on PostgreSQL" in the module docstring).  The connection goes back to the
-    store's kept connections as it came — no transaction open — or, if that cannot be made
-    sure, is closed.
+    own.  This class sends ``BEGIN`` only when a transaction needs one: reads before the first
+    write run as statements by themselves, the first write is held back (``_pending``), and a
+    transaction whose only write is that one sends it alone at ``commit()`` — one statement,
+    its own transaction.  Anything more (a second write, a read after a write, a savepoint,
+    Core) first queues ``BEGIN`` and the held write, and ``COMMIT`` is queued behind the last
+    statement (see "Round trips on PostgreSQL" in the module docstring).  The connection goes
+    back to the store's kept connections as it came — no transaction open — or, if that cannot
+    be made sure, is closed.
     """
 
     __slots__ = (
+        "_begun",
         "_core",
+        "_pending",
         "_pipeline",
         "_pipeline_block",
         "_savepoints",
@@ -564,11 +496,14 @@ class _Transaction:
         self._pipeline: Any = None  # psycopg's Pipeline while statements are being queued
         self._pipeline_block: Any = None  # the context manager that opened it
         self._savepoints = 0
+        self._begun = not pg  # PostgreSQL: BEGIN sent (queued) yet?
+        self._pending: tuple[str, Sequence[Any]] | None = None  # PostgreSQL: the held write
         self.fairy = connections.take()  # on PostgreSQL in autocommit mode
         self.raw: Any = cast(Any, self.fairy.driver_connection)  # sqlite3 or psycopg
         try:
             self.cursor: Any = self.raw.cursor()
-            self.command("BEGIN" if pg else "BEGIN IMMEDIATE")
+            if not pg:
+                self.command("BEGIN IMMEDIATE")
         except BaseException:
             self.rollback()
             self.close()
@@ -579,33 +514,31 @@ class _Transaction:
     # so the error of an earlier queued statement (a save's lost race) can be raised by any
     # of these: each turns it into ``ConflictError`` (``_lost_race``).
     def command(self, sql: str) -> None:
-        """A statement without parameters or result (BEGIN, COMMIT, SAVEPOINT …)."""
+        """A statement without parameters or result (COMMIT, SAVEPOINT …)."""
         if self.trace is not None:
             self.trace("statement", sql)
-        if self.pg and self._pipeline is None:
-            self._open_pipeline()
-        try:
-            self.cursor.execute(sql)
-        except Exception as exc:
-            _raise_lost_race(exc)
-            raise
+        if not self._begun:
+            self._begin()
+        self._send(sql, None)
 
     def run(self, sql: str, params: Sequence[Any]) -> None:
-        """A write whose result is not needed now (queued on PostgreSQL)."""
+        """A write whose result is not needed now (queued on PostgreSQL; the transaction's
+        first write is held back, see the class docstring)."""
         if self.trace is not None:
             self.trace("statement", sql)
-        if self.pg and self._pipeline is None:
-            self._open_pipeline()
-        try:
-            self.cursor.execute(sql, params)
-        except Exception as exc:
-            _raise_lost_race(exc)
-            raise
+        if not self._begun:
+            if self._pending is None:
+                self._pending = (sql, params)
+                return
+            self._begin()
+        self._send(sql, params)
 
     def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """One statement for many rows (queued on PostgreSQL)."""
         if self.trace is not None:
             self.trace("statement", sql)
+        if not self._begun:
+            self._begin()
         if self.pg and self._pipeline is None:
             self._open_pipeline()
         try:
@@ -614,14 +547,28 @@ class _Transaction:
             _raise_lost_race(exc)
             raise
 
-    def rows(self, sql: str, params: Sequence[Any]) -> list[Any]:
-        """A query's rows.  On PostgreSQL this sends everything queued and waits: a round trip."""
+    def rows(self, sql: str, params: Sequence[Any], *, write: bool = False) -> list[Any]:
+        """A query's rows (``write``: a write whose returned rows are needed now).  On
+        PostgreSQL this sends everything queued and waits: a round trip.  A read before the
+        transaction has written anything is a statement by itself: under READ COMMITTED every
+        statement reads its own snapshot anyway, and a plain read takes no lock to hold."""
         trace = self.trace
         if trace is not None:
             trace("statement", sql)
         if not self.pg:
             result: list[Any] = self.cursor.execute(sql, params).fetchall()
             return result
+        if not self._begun:
+            if not write and self._pending is None:
+                if trace is not None:
+                    trace("wait", "")
+                try:
+                    result = self.cursor.execute(sql, params).fetchall()
+                except Exception as exc:
+                    _raise_lost_race(exc)
+                    raise
+                return result
+            self._begin()
         if self._pipeline is None:
             self._open_pipeline()
         cursor = self.raw.cursor()
@@ -643,6 +590,8 @@ class _Transaction:
         if not self.pg:
             count: int = self.cursor.execute(sql, params).rowcount
             return count
+        if not self._begun:
+            self._begin()
         if self._pipeline is None:
             self._open_pipeline()
         cursor = self.raw.cursor()
@@ -666,6 +615,8 @@ class _Transaction:
         PostgreSQL the queued statements are sent first and the pipeline is left, because
         SQLAlchemy reads each result as soon as it executes.
         """
+        if not self._begun:
+            self._begin()
         if self._pipeline is not None:
             self._close_pipeline()
         if self._core is None:
@@ -674,7 +625,30 @@ class _Transaction:
             self._core = core
         return self._core
 
-    # -- the pipeline (PostgreSQL) ------------------------------------------------------------
+    # -- BEGIN and the pipeline (PostgreSQL) ----------------------------------------------------
+    def _begin(self) -> None:
+        """Queue ``BEGIN``, then the write held back (if any): the transaction needs one."""
+        self._begun = True
+        if self.trace is not None:
+            self.trace("statement", "BEGIN")
+        self._send("BEGIN", None)
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            self._send(*pending)
+
+    def _send(self, sql: str, params: Sequence[Any] | None) -> None:
+        """Queue a statement (PostgreSQL; run it on SQLite) on the transaction's cursor."""
+        if self.pg and self._pipeline is None:
+            self._open_pipeline()
+        try:
+            if params is None:
+                self.cursor.execute(sql)
+            else:
+                self.cursor.execute(sql, params)
+        except Exception as exc:
+            _raise_lost_race(exc)
+            raise
+
     def _open_pipeline(self) -> None:
         block = self.raw.pipeline()
         self._pipeline = block.__enter__()
@@ -707,7 +681,7 @@ class _Transaction:
         """Everything inside is undone alone if it raises; the transaction goes on.
 
         On PostgreSQL leaving the savepoint waits for its queued writes, so that an error in one
-        of them — a save's lost race among them (``_PG_WRITE``) — is raised here and undone with
+        of them — a save's lost race among them (``pg_write``) — is raised here and undone with
         this savepoint, not found later by a statement of someone else's savepoint.  The
         ``RELEASE`` itself goes with the transaction's next statement.
         """
@@ -734,7 +708,20 @@ class _Transaction:
             self._sync()
 
     def commit(self) -> None:
-        if self.pg:
+        if self.pg and not self._begun:
+            # No BEGIN was needed: nothing written, or one write, which as a statement by itself
+            # is a transaction by itself (committed, or — a lost race — failed, as a whole).
+            pending, self._pending = self._pending, None
+            if pending is not None:
+                if self.trace is not None:
+                    self.trace("wait", "")
+                    self.trace("commit", "")
+                try:
+                    self.cursor.execute(*pending)
+                except Exception as exc:
+                    _raise_lost_race(exc)
+                    raise
+        elif self.pg:
             self.command("COMMIT")  # behind the last queued writes: one round trip for all
             self._close_pipeline()
         else:
@@ -744,6 +731,7 @@ class _Transaction:
 
     def rollback(self) -> None:
         """Undo everything; errors are swallowed (the connection is then not reused)."""
+        self._pending = None  # never sent: nothing to undo
         if self.trace is not None:
             self.trace("statement", "ROLLBACK")
         # Errors of the queued work are those of what is being undone; a connection that
@@ -970,9 +958,11 @@ class SqlStore:
         written = _Written(inst, None, self._values)  # converted before the first write
         sql = self._sql
         if self._pg and not inst.externals:
-            params = (written.rows_json(inst.history_base), *written.insert_row())
+            documents = written.documents(inst.history_base)
+            statement = pg_write.statement("insert", pg_write.shape(documents))
+            params = (*written.insert_row(), *(doc for _, doc in documents))
             with self.transaction():
-                if self._tx().rows(_PG_INSERT, params)[0][0] != 1:
+                if self._tx().rows(statement, params, write=True)[0][0] != 1:
                     raise ConflictError(_taken(inst))
             inst.rev = 0
             written.done()
@@ -1026,7 +1016,7 @@ class SqlStore:
         written = _Written(inst, self._recall(inst), self._values)
         sql = self._sql
         seen = written.seen
-        one_statement = (  # PostgreSQL, a case loaded here: see ``_PG_WRITE``
+        one_statement = (  # PostgreSQL, a case loaded here: see ``pg_write``
             self._pg
             and seen is not None
             and not seen.externals
@@ -1038,9 +1028,18 @@ class SqlStore:
             tx = self._tx()
             if one_statement:
                 state, ended = inst.state.value, self._values.time(inst.ended)
-                doc = written.rows_json(inst.history_base)
-                params = (doc, state, ended, written.data(), inst.id, inst.rev, _changed(inst))
-                tx.run(_PG_SAVE, params)
+                documents = written.documents(inst.history_base)
+                statement = pg_write.statement("save", pg_write.shape(documents))
+                params = (
+                    state,
+                    ended,
+                    written.data(),
+                    inst.id,
+                    inst.rev,
+                    *(doc for _, doc in documents),
+                    _changed(inst),
+                )
+                tx.run(statement, params)
             else:
                 if tx.changed(*written.update(sql)) != 1:
                     raise ConflictError(_changed(inst))
@@ -1724,24 +1723,30 @@ class _Written:
             )
         return rows
 
-    def rows_json(self, stored: int) -> str:
-        """Every row to write, as the JSON parameter of ``_PG_WRITE``."""
-        columns = _COLUMNS
-        doc = {
-            "gone_tasks": self.gone_tasks,
-            "gone_subs": self.gone_subs,
-            "gone_vars": self.gone_vars,
-            "tasks": [dict(zip(columns["tasks"], row, strict=True)) for row in self.tasks],
-            "candidates": [
-                dict(zip(columns["candidates"], row, strict=True)) for row in self.candidates
-            ],
-            "subs": [dict(zip(columns["subs"], row, strict=True)) for row in self.subs],
-            "vars": [dict(zip(columns["vars"], row, strict=True)) for row in self.vars],
-            "history": [
-                dict(zip(columns["history"], row, strict=True)) for row in self.new_events(stored)
-            ],
-        }
-        return _ROWS_JSON.encode(doc)
+    def documents(self, stored: int) -> list[tuple[str, str]]:
+        """The rows to write as ``pg_write`` parts: (part, JSON text) for each kind of row this
+        save writes, in ``pg_write.PARTS`` order; kinds without rows are left out."""
+        encode = _ROWS_JSON.encode
+        columns = pg_write.COLUMNS
+        found: list[tuple[str, str]] = []
+        for part, keys in (
+            ("gone_tasks", self.gone_tasks),
+            ("gone_subs", self.gone_subs),
+            ("gone_vars", self.gone_vars),
+        ):
+            if keys:
+                found.append((part, encode(keys)))
+        for part, rows in (
+            ("tasks", self.tasks),
+            ("candidates", self.candidates),
+            ("subs", self.subs),
+            ("vars", self.vars),
+            ("history", self.new_events(stored)),
+        ):
+            if rows:
+                names = columns[part]
+                found.append((part, encode([dict(zip(names, row, strict=True)) for row in rows])))
+        return found
 
     def done(self) -> None:
         """The case now looks as ``load`` would return it: no history in memory."""
