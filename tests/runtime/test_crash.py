@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from liucheng import Engine
 from liucheng.engine.serialize import instance_from_json
 from liucheng.engine.state import HistoryKind, InstanceState
-from liucheng.runtime import SqlStore, schema
+from liucheng.runtime import SqlStore, history_rows, schema
 
 from .crash_worker import stamp
 
@@ -114,7 +114,7 @@ def check_database(db: sa.Engine) -> Counter[Any]:
         tasks = rows_by_case(conn, schema.tasks, "id", "node", "token")
         subs = rows_by_case(conn, schema.subscriptions, "sub_id", "kind", "due")
         variables = rows_by_case(conn, schema.variables, "name")
-        history = rows_by_case(conn, schema.history, "seq", "kind", "element", "detail")
+        history = events_by_case(conn)
     ids = {row.id for row in cases}
     for index in (tasks, subs, variables, history):
         assert set(index) <= ids, "rows of a case that does not exist"
@@ -131,10 +131,27 @@ def check_database(db: sa.Engine) -> Counter[Any]:
 def rows_by_case(conn: sa.Connection, table: sa.Table, *columns: str) -> dict[str, list[Any]]:
     found: dict[str, list[Any]] = {}
     query = sa.select(table.c.instance_id, *(table.c[name] for name in columns))
-    if table is schema.tasks or table is schema.history:
+    if table is schema.tasks:
         query = query.order_by(table.c.instance_id, table.c[columns[0]])
     for instance_id, *values in conn.execute(query):
         found.setdefault(instance_id, []).append(tuple(values))
+    return found
+
+
+def events_by_case(conn: sa.Connection) -> dict[str, list[Any]]:
+    """Each case's stored events (unpacked from its step rows) as (seq, kind, element, detail)."""
+    found: dict[str, list[Any]] = {}
+    h = schema.history
+    query = sa.select(h.c.instance_id, h.c.first_seq, h.c.last_seq, h.c.time, h.c.events)
+    for instance_id, first, last, at, events in conn.execute(
+        query.order_by(h.c.instance_id, h.c.first_seq)
+    ):
+        found.setdefault(instance_id, []).extend(
+            (seq, kind, element, detail)
+            for seq, _, kind, element, _, _, detail in history_rows.unpack(
+                instance_id, first, last, at, events
+            )
+        )
     return found
 
 

@@ -9,7 +9,8 @@ primary keys, foreign keys, unique constraints and indexes, with a partial index
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -140,9 +141,11 @@ def test_a_database_made_by_the_first_migration_upgrades_with_its_cases_intact(
                     for pid in ("store_case", "store_line")
                 ],
             )
-        # The instance row, its task/subscription/variable rows and its history rows, by the
-        # store's own writer (the rows' shape has not changed since 0001).
+        # The instance row and its task/subscription/variable rows by the store's own writer
+        # (their shape has not changed since 0001); the history as 0001's rows, one an event.
+        written, inst.history, inst.history_base = inst.history, [], len(inst.history)
         SqlStore(old).insert(inst)
+        write_events_per_row(old, case.id, written)
         upgrade(old)  # to the newest schema
     finally:
         old.dispose()
@@ -159,6 +162,48 @@ def test_a_database_made_by_the_first_migration_upgrades_with_its_cases_intact(
     events = engine.history(case.id)
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert len(events) > stored_events
+
+
+def insert_as_before_0011(db: sa.Engine, memory: Any, case_id: str) -> None:
+    """Write a case of the in-memory engine ``memory`` into a database of a schema before
+    0011: its rows by the store's own writer, its history one row per event."""
+    from liucheng.engine.serialize import instance_from_json
+    from liucheng.runtime import SqlStore
+
+    inst = instance_from_json(memory.dump(case_id))
+    events, inst.history, inst.history_base = inst.history, [], len(inst.history)
+    store = SqlStore(db)
+    try:
+        store.insert(inst)
+    finally:
+        store.close()
+    write_events_per_row(db, case_id, events)
+
+
+def write_events_per_row(db: sa.Engine, case_id: str, events: Any) -> None:
+    """History rows as releases before 0011 wrote them: one row per event."""
+    from liucheng.engine.codec import dumps
+
+    with db.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO history (instance_id, seq, time, kind, element, token, variables,"
+                " detail) VALUES (:id, :seq, :time, :kind, :element, :token, :variables, :detail)"
+            ),
+            [
+                {
+                    "id": case_id,
+                    "seq": seq,
+                    "time": time.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"),
+                    "kind": kind,
+                    "element": element,
+                    "token": token,
+                    "variables": dumps(dict(changed)) if changed is not None else None,
+                    "detail": detail,
+                }
+                for seq, time, kind, element, token, changed, detail in events
+            ],
+        )
 
 
 def test_0006_numbers_tasks_and_0007_rebuilds_tables_without_rowid_keeping_rows(
@@ -182,11 +227,14 @@ def test_0006_numbers_tasks_and_0007_rebuilds_tables_without_rowid_keeping_rows(
     old = connect(url)
     try:
         upgrade(old, revision="0005")
-        engine = Engine(store=SqlStore(old), clock=Clock.frozen(START))
-        engine.deploy(model)
-        case = engine.start("store_line", {"note": "kept"}, business_key="OLD-2")
-        [task] = engine.tasks(instance=case.id)
-        engine.start("store_case", {"note": "waits"})  # a message and a timer subscription
+        Engine(store=SqlStore(old), clock=Clock.frozen(START)).deploy(model)
+        memory = Engine(clock=Clock.frozen(START))
+        memory.deploy(model)
+        case = memory.start("store_line", {"note": "kept"}, business_key="OLD-2")
+        [task] = memory.tasks(instance=case.id)
+        waits = memory.start("store_case", {"note": "waits"})  # a message and a timer
+        for started in (case, waits):
+            insert_as_before_0011(old, memory, started.id)
         with old.begin() as conn:  # as the store numbered tasks before 0006
             conn.execute(sa.text("UPDATE tasks SET position = 5"))
         counts = _row_counts(path)
@@ -199,7 +247,7 @@ def test_0006_numbers_tasks_and_0007_rebuilds_tables_without_rowid_keeping_rows(
         assert db.execute("SELECT position FROM tasks WHERE id = ?", (task.id,)).fetchall() == [
             (int(task.id.rpartition(".")[2]),)
         ]
-        assert _row_counts(path) == counts
+        assert _row_counts(path) == {**counts, "history": 2}  # 0011: a row per step, 2 cases
         assert all(n > 0 for n in counts.values())
         assert _without_rowid(db) == {
             "history",
@@ -259,12 +307,15 @@ def test_0008_keeps_variable_rows_only_for_cases_with_open_tasks(tmp_path: Path)
     try:
         upgrade(old, revision="0007")
         store = SqlStore(old)
-        engine = Engine(store=store, clock=Clock.frozen(START))
-        engine.deploy(model)
-        ended = engine.start("store_line", {"note": "ended"})
-        [task] = engine.tasks(instance=ended.id)
-        engine.complete(task.id, {"ok": True})
-        open_case = engine.start("store_line", {"note": "open"})
+        Engine(store=store, clock=Clock.frozen(START)).deploy(model)
+        memory = Engine(clock=Clock.frozen(START))
+        memory.deploy(model)
+        ended = memory.start("store_line", {"note": "ended"})
+        [task] = memory.tasks(instance=ended.id)
+        memory.complete(task.id, {"ok": True})
+        open_case = memory.start("store_line", {"note": "open"})
+        for started in (ended, open_case):
+            insert_as_before_0011(old, memory, started.id)
         with old.begin() as conn:  # as releases before 0008 left an ended case's rows
             conn.execute(
                 sa.text(
@@ -300,9 +351,11 @@ def test_0010_one_index_answers_a_process_s_tasks_and_their_due_dates(tmp_path: 
     try:
         upgrade(old, revision="0009")
         store = SqlStore(old)
-        engine = Engine(store=store, clock=Clock.frozen(START))
-        engine.deploy(model)
-        case = engine.start("store_line", {"note": "open"})
+        Engine(store=store, clock=Clock.frozen(START)).deploy(model)
+        memory = Engine(clock=Clock.frozen(START))
+        memory.deploy(model)
+        case = memory.start("store_line", {"note": "open"})
+        insert_as_before_0011(old, memory, case.id)
         store.close()
         upgrade(old)
         with old.connect() as conn:
@@ -338,3 +391,88 @@ def test_0010_one_index_answers_a_process_s_tasks_and_their_due_dates(tmp_path: 
         )
     finally:
         store.close()
+
+
+def test_0011_packs_history_into_a_row_per_step_and_back(tmp_path: Path) -> None:
+    """Events written one row each are packed, a row per run of events with one time, and
+    read back unchanged; downgrading unpacks them into exactly the rows there were."""
+    from liucheng import Clock, Engine
+    from liucheng.engine.serialize import instance_from_json
+    from liucheng.runtime import SqlStore
+
+    model = Path(__file__).parent / "models" / "store_case.bpmn"
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    clock = Clock.frozen(START)
+    memory = Engine(clock=clock)
+    memory.deploy(model)
+    case = memory.start("store_line", {"note": "before 0011"})
+    clock.advance(minutes=5)
+    [task] = memory.tasks(instance=case.id)
+    memory.complete(task.id, {"ok": True, "amount": Decimal("12.50")})
+    inst = instance_from_json(memory.dump(case.id))
+    events = list(inst.history)
+    times = sorted({time for _, time, *_ in events})
+    assert len(times) == 2  # the start's events, then the completion's
+    started = times_count(events, times[0])
+    # One event of the start a moment later than its neighbours: a row of its own.
+    late = 2
+    seq, time, kind, element, token, changed, detail = events[late - 1]
+    events[late - 1] = (
+        seq,
+        time + timedelta(microseconds=7),
+        kind,
+        element,
+        token,
+        changed,
+        detail,
+    )
+
+    old = connect(url)
+    try:
+        upgrade(old, revision="0010")
+        writer = SqlStore(old)
+        inst.history, inst.history_base = [], len(events)
+        writer.insert(inst)
+        writer.close()
+        write_events_per_row(old, case.id, events)
+        with old.connect() as conn:
+            before = conn.execute(sa.text("SELECT * FROM history ORDER BY seq")).all()
+        upgrade(old)
+        with old.connect() as conn:
+            steps = conn.execute(
+                sa.text("SELECT first_seq, last_seq FROM history ORDER BY first_seq")
+            ).all()
+        reader = SqlStore(old)
+        stored = reader.history(case.id)
+        reader.close()
+        downgrade(old, "0010")
+        with old.connect() as conn:
+            after = conn.execute(sa.text("SELECT * FROM history ORDER BY seq")).all()
+    finally:
+        old.dispose()
+    n = len(events)
+    assert steps == [(1, 1), (2, 2), (3, started), (started + 1, n)]
+    assert stored == [
+        (seq, time, kind, element, token, changed, detail)
+        for seq, time, kind, element, token, changed, detail in events
+    ]
+    assert after == before
+
+
+def downgrade(db: sa.Engine, revision: str) -> None:
+    """Take the database's schema back to ``revision`` (as ``upgrade`` goes forward)."""
+    from alembic import command
+
+    from liucheng.runtime.database import WRITE_OPTION, alembic_config
+
+    config = alembic_config()
+    with db.connect() as conn:
+        conn.execution_options(**{WRITE_OPTION: True})
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+        conn.commit()
+
+
+def times_count(events: Any, time: datetime) -> int:
+    """How many events carry ``time``."""
+    return sum(1 for event in events if event[1] == time)

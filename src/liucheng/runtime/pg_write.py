@@ -65,7 +65,7 @@ COLUMNS = {
     "candidates": ("task_id", "kind", "position", "name"),
     "subs": ("instance_id", "sub_id", "kind", "message", "key", "due"),
     "vars": ("instance_id", "name", "text_value", "number_value", "bool_value", "json"),
-    "history": ("instance_id", "seq", "time", "kind", "element", "token", "variables", "detail"),
+    "history": ("instance_id", "first_seq", "last_seq", "time", "events"),
 }
 
 _CTE = {
@@ -98,9 +98,8 @@ _CTE = {
     " ON CONFLICT (instance_id, scope, name) DO UPDATE SET text_value = excluded.text_value,"
     " number_value = excluded.number_value, bool_value = excluded.bool_value,"
     " json = excluded.json",
-    "history": "INSERT INTO history"
-    " (instance_id, seq, time, kind, element, token, variables, detail)"
-    " SELECT r.instance_id, r.seq, r.time, r.kind, r.element, r.token, r.variables, r.detail"
+    "history": "INSERT INTO history (instance_id, first_seq, last_seq, time, events)"
+    " SELECT r.instance_id, r.first_seq, r.last_seq, r.time, r.events"
     " FROM json_populate_recordset(NULL::history, %s::json) r WHERE EXISTS (SELECT 1 FROM u)",
 }
 

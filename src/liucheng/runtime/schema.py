@@ -14,7 +14,8 @@ answered without reading every case:
 * ``variables``: the process-scope variables with a typed value, so open tasks can be found by
   a variable of their case (text, number, boolean; the exact value is in ``json``); only cases
   with open user tasks have rows here (migration 0008);
-* ``history``: every event of every case, append-only, numbered per case by ``seq``.
+* ``history``: every event of every case, append-only, numbered per case; one row per engine
+  step holds the step's events ``first_seq`` to ``last_seq`` (migration 0011, ``history_rows``).
 
 On SQLite the tables found by their primary key (``tasks``, ``task_candidates``,
 ``subscriptions``, ``variables``, ``history``) are ``WITHOUT ROWID``: the key is the table, not
@@ -177,14 +178,11 @@ history = Table(
     "history",
     metadata,
     Column("instance_id", String(ID), _case(), nullable=False),
-    Column("seq", Integer, nullable=False),
-    Column("time", UtcDateTime, nullable=False),
-    Column("kind", String(32), nullable=False),
-    Column("element", String(NAME)),
-    Column("token", Integer),
-    Column("variables", Text),  # the variables the event changed, as codec JSON
-    Column("detail", Text),
-    PrimaryKeyConstraint("instance_id", "seq"),
+    Column("first_seq", Integer, nullable=False),
+    Column("last_seq", Integer, nullable=False),
+    Column("time", UtcDateTime, nullable=False),  # of the step's first event
+    Column("events", Text, nullable=False),  # the step's events, see ``history_rows``
+    PrimaryKeyConstraint("instance_id", "first_seq"),
     sqlite_with_rowid=False,
 )
 

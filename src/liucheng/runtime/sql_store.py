@@ -202,7 +202,7 @@ from liucheng.engine.state import (
     UserTask,
 )
 from liucheng.errors import ConflictError, LiuchengError
-from liucheng.runtime import pg_write, schema
+from liucheng.runtime import history_rows, pg_write, schema
 from liucheng.runtime.connections import KeptConnections
 from liucheng.runtime.database import WRITE_OPTION, Checkpointer, connect
 from liucheng.runtime.database import upgrade as upgrade_schema
@@ -323,11 +323,11 @@ class _Sql:
             "DELETE FROM variables WHERE instance_id = ? AND scope = 0 AND name = ?"
         )
         self.delete_variables_of = self.q("DELETE FROM variables WHERE instance_id = ?")
-        self.insert_event = self.q(
-            "INSERT INTO history (instance_id, seq, time, kind, element, token, variables, detail)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        self.insert_step = self.q(
+            "INSERT INTO history (instance_id, first_seq, last_seq, time, events)"
+            " VALUES (?, ?, ?, ?, ?)"
         )
-        self.events_stored = self.q("SELECT max(seq) FROM history WHERE instance_id = ?")
+        self.events_stored = self.q("SELECT max(last_seq) FROM history WHERE instance_id = ?")
         self.key_in_use = self.q(
             "SELECT 1 FROM instances WHERE process_id = ? AND business_key = ? LIMIT 1"
         )
@@ -1078,18 +1078,20 @@ class SqlStore:
             after = (rows[-1].started, rows[-1].id)
 
     def history(self, instance_id: str) -> list[RawEvent]:
-        """Every stored event of the case, in ``seq`` order."""
+        """Every stored event of the case, in ``seq`` order (unpacked from its step rows)."""
         query = (
-            select(_H.c.seq, _H.c.time, _H.c.kind, _H.c.element, _H.c.token, _H.c.variables)
-            .add_columns(_H.c.detail)
+            select(_H.c.first_seq, _H.c.last_seq, _H.c.time, _H.c.events)
             .where(_H.c.instance_id == instance_id)
-            .order_by(_H.c.seq)
+            .order_by(_H.c.first_seq)
         )
         with self._connection() as conn:
             rows = conn.execute(query).all()
         return [
             (seq, time, kind, element, token, _changes(v), detail)
-            for seq, time, kind, element, token, v, detail in rows
+            for first, last, at, events in rows
+            for seq, time, kind, element, token, v, detail in history_rows.unpack(
+                instance_id, first, last, at, events
+            )
         ]
 
     # -- queries that find cases ------------------------------------------------------------
@@ -1552,9 +1554,9 @@ class _Written:
         "gone_subs",
         "gone_tasks",
         "gone_vars",
-        "history_rows",
         "inst",
         "last",
+        "packed",
         "seen",
         "subs",
         "tasks",
@@ -1596,6 +1598,10 @@ class _Written:
                 self.gone_vars = list(old)
         self.events = inst.history
         self.last = self.events[-1][0] if self.events else inst.history_base
+        # The step's history row, packed now so that an event that cannot be stored is
+        # refused before the first statement; ``new_events`` repacks the rare tail of a case
+        # restored from a dump.
+        self.packed = self._step_row(self.events) if self.events else None
         self.tasks: list[tuple[Any, ...]] = []
         self.candidates: list[tuple[Any, ...]] = []
         for t in tasks:
@@ -1627,24 +1633,6 @@ class _Written:
             if len(name) <= schema.NAME:
                 _, _, text, num, flag, exact = _variable_row(cid, name, value)
                 self.vars.append((cid, name, text, number(num), flag, exact))
-        self.history_rows: list[tuple[Any, ...]] = []
-        at: Any = None
-        stamp: Any = None
-        for seq, time, kind, element, token, changed, detail in self.events:
-            if time is not at:  # the events of one step share one time object
-                at, stamp = time, to_time(time)
-            self.history_rows.append(
-                (
-                    cid,
-                    seq,
-                    stamp,
-                    kind,
-                    element,
-                    token,
-                    encode_value(dict(changed)) if changed is not None else None,
-                    detail,
-                )
-            )
 
     def data(self) -> str:
         data = instance_to_dict(self.inst, include_history=False)
@@ -1703,25 +1691,37 @@ class _Written:
             tx.many(sql.upsert_variable, self.vars)
 
     def append_history(self, tx: _Transaction, sql: _Sql, *, stored: int | None) -> None:
-        if not self.history_rows:
+        if not self.events:
             return
         if stored is None:
             stored = tx.rows(sql.events_stored, (self.inst.id,))[0][0] or 0
         rows = self.new_events(stored)
         if rows:
-            tx.many(sql.insert_event, rows)
+            tx.many(sql.insert_step, rows)
 
     def new_events(self, stored: int) -> list[tuple[Any, ...]]:
-        """The events past the ``stored`` ones; a gap in the numbering is refused."""
-        rows = self.history_rows
-        if rows and rows[0][1] <= stored:
-            rows = [row for row in rows if row[1] > stored]
-        if rows and (rows[0][1] != stored + 1 or rows[-1][1] != stored + len(rows)):
+        """The history row of the events past the ``stored`` ones (none if there are none):
+        (case, first seq, last seq, time, events); a gap in the numbering is refused."""
+        events = self.events
+        row = self.packed
+        if row is None:
+            return []
+        if events[0][0] <= stored:
+            events = [event for event in events if event[0] > stored]
+            if not events:
+                return []
+            row = self._step_row(events)
+        first, last = row[1], row[2]
+        if first != stored + 1 or last != stored + len(events):
             raise LiuchengError(
-                f"case '{self.inst.id}': history events {rows[0][1]}..{rows[-1][1]} "
+                f"case '{self.inst.id}': history events {first}..{last} "
                 f"do not follow the {stored} stored"
             )
-        return rows
+        return [row]
+
+    def _step_row(self, events: Sequence[RawEvent]) -> tuple[Any, ...]:
+        packed = history_rows.pack(events, _encode_changes)
+        return (self.inst.id, events[0][0], events[-1][0], self.values.time(events[0][1]), packed)
 
     def documents(self, stored: int) -> list[tuple[str, str]]:
         """The rows to write as ``pg_write`` parts: (part, JSON text) for each kind of row this
@@ -1753,6 +1753,12 @@ class _Written:
         inst = self.inst
         inst.history_base = self.last
         inst.history = []
+
+
+def _encode_changes(changed: Changes) -> str:
+    """An event's changed variables as the codec JSON of an object (refuses what cannot be
+    stored)."""
+    return encode_value(dict(changed))
 
 
 def _changes(stored: str | None) -> Changes | None:
