@@ -8,10 +8,14 @@ a store's kept connections are pinged by the same rule.
 
 from __future__ import annotations
 
+import sqlite3
+
+import psycopg
 import pytest
 import sqlalchemy as sa
 
 from liucheng.runtime import SqlStore, database
+from liucheng.runtime.connections import kept_cursor
 from liucheng.store import TaskQuery
 
 
@@ -75,6 +79,36 @@ def test_a_store_reuses_its_connection_and_gives_it_back_on_close(postgres_url: 
     finally:
         store.close()
     assert store.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("url", ["sqlite_url", "postgres_url"])
+def test_a_kept_connection_runs_every_statement_on_one_cursor(
+    url: str, request: pytest.FixtureRequest
+) -> None:
+    """Made once per connection; a failed statement leaves it usable, and a connection the
+    pool replaces comes with a cursor of its own."""
+    store = SqlStore(request.getfixturevalue(url))
+    try:
+        assert store._rows("SELECT 1", ()) == [(1,)]
+        fairy = store._connections.take()
+        cursor = kept_cursor(fairy)
+        assert kept_cursor(fairy) is cursor
+        store._connections.give(fairy)
+        with store.transaction():
+            assert store.load("none") is None
+            assert store._tx().cursor is cursor
+        with pytest.raises((sqlite3.Error, psycopg.Error)), store.transaction():
+            store._rows("SELECT no_such_column FROM instances", ())
+        assert store._rows("SELECT 2", ()) == [(2,)]
+        fairy = store._connections.take()
+        assert kept_cursor(fairy) is cursor
+        fairy.invalidate()
+        fairy = store._connections.take()
+        assert kept_cursor(fairy) is not cursor
+        store._connections.give(fairy)
+        assert store._rows("SELECT 3", ()) == [(3,)]
+    finally:
+        store.close()
 
 
 def test_a_store_keeps_at_most_half_the_pool(sqlite_url: str) -> None:

@@ -142,16 +142,36 @@ def test_business_key_is_unique_per_process(store: Store, cases: Cases) -> None:
     store.insert(other.instance(other.start(None)))
 
 
-def test_refused_insert_leaves_the_transaction_usable(store: Store, cases: Cases) -> None:
-    """On PostgreSQL an error aborts the whole transaction unless it happened in a savepoint."""
+def test_refused_insert_refuses_its_transaction(sql_store: SqlStore, cases: Cases) -> None:
+    """As a lost race of ``save``: the ``ConflictError`` may come at the transaction's commit
+    (PostgreSQL sends the insert without waiting), and nothing of the transaction is kept."""
+    store = sql_store
+    other = Cases()
+    store.insert(cases.instance(cases.start("K-1")))
+    duplicate, fine = other.start("K-1"), other.start("K-2")
+
+    with pytest.raises(ConflictError, match="K-1"), store.transaction():
+        store.insert(other.instance(fine))
+        store.insert(other.instance(duplicate))
+
+    assert store.load(fine) is None
+    assert store.load(duplicate) is None
+    with pytest.raises(ConflictError, match="K-1"), store.transaction():
+        store.insert(other.instance(duplicate))  # the transaction's only write
+    store.insert(other.instance(fine))
+    assert store.load(fine) is not None
+
+
+def test_a_refused_insert_in_a_savepoint_is_undone_alone(sql_store: SqlStore, cases: Cases) -> None:
+    store = sql_store
     other = Cases()
     store.insert(cases.instance(cases.start("K-1")))
     duplicate, fine = other.start("K-1"), other.start("K-2")
 
     with store.transaction():
-        with pytest.raises(ConflictError):
-            store.insert(other.instance(duplicate))
         store.insert(other.instance(fine))
+        with pytest.raises(ConflictError, match="K-1"), store.savepoint():
+            store.insert(other.instance(duplicate))
 
     assert store.load(fine) is not None
     assert store.load(duplicate) is None
@@ -489,6 +509,28 @@ def test_a_lost_save_fails_the_transaction_at_its_commit(sql_store: SqlStore, ca
     assert stored(sql_store, a).rev == 1
     assert stored(sql_store, b).rev == 0  # the other save of the transaction was undone too
     assert [t.node for t in stored(sql_store, b).tasks.values()] == ["review"]
+
+
+def test_a_postgresql_start_is_one_statement(postgresql_store: SqlStore) -> None:
+    """The start's only write is its insert, which fails by itself when refused: it is sent
+    alone at the commit, a transaction by itself, without ``BEGIN`` or ``COMMIT``."""
+    from pathlib import Path
+
+    from liucheng import Clock, Engine
+
+    engine = Engine(store=postgresql_store, clock=Clock.frozen(START))
+    engine.deploy(Path(__file__).parent / "models" / "store_case.bpmn")
+    seen: list[tuple[str, str]] = []
+    postgresql_store.trace = lambda kind, sql: seen.append((kind, sql.split(" ", 1)[0]))
+    try:
+        case = engine.start("store_line")
+    finally:
+        postgresql_store.trace = None
+    assert [kind for kind, _ in seen].count("wait") == 1, seen
+    assert [kind for kind, _ in seen].count("commit") == 1, seen
+    assert [word for kind, word in seen if kind == "statement"] == ["WITH"]
+    assert [t.node for t in engine.tasks(instance=case.id)] == ["approve"]
+    assert engine.history(case.id)[0].kind == "instance_started"
 
 
 def test_a_postgresql_completion_is_two_round_trips(postgresql_store: SqlStore) -> None:

