@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
+from itertools import chain
 from typing import Any
 
 from liucheng.engine.state import (
@@ -38,6 +39,7 @@ from liucheng.store import (
 _created = operator.attrgetter("created")
 _inbox_order = operator.attrgetter("created", "instance_id")  # then position: see ``tasks``
 _started_and_id = operator.attrgetter("started", "id")
+_ONE_CASE = TaskQuery()[1:]  # the filters after ``instance`` left at "any": see ``tasks``
 _ACTIVE = InstanceState.ACTIVE
 _TIMER = SubscriptionKind.TIMER
 _DUE_KINDS = (SubscriptionKind.TIMER, SubscriptionKind.JOB)  # what due_timers hands out
@@ -52,8 +54,6 @@ class MemoryStore:
         self._start_timers: list[StartTimer] = []
         self._instances: dict[str, Instance] = {}
         self._keys: dict[tuple[str, str], str] = {}  # (process id, business key) -> case id
-        self._task_index: dict[str, str] = {}  # open task id -> case id
-        self._open_tasks: dict[str, tuple[str, ...]] = {}  # case id -> its open task ids
         self._buffer: list[BufferedMessage] = []  # oldest first
         self._externals: dict[str, str] = {}  # open external task id -> case id
         self._open_externals: dict[str, tuple[str, ...]] = {}  # case id -> its external tasks
@@ -105,7 +105,8 @@ class MemoryStore:
                 )
             self._keys[(inst.process_id, key)] = inst.id
         self._instances[inst.id] = inst
-        self._index_tasks(inst)
+        if inst.externals:
+            self._index_externals(inst)
 
     def load(self, instance_id: str) -> Instance | None:
         inst = self._instances.get(instance_id)
@@ -126,19 +127,15 @@ class MemoryStore:
                 self._ended_history.pop(inst.id, None)
             if inst.business_key is not None:
                 self._keys[(inst.process_id, inst.business_key)] = inst.id
-        if self._open_tasks.get(inst.id, ()) != tuple(inst.tasks) or inst.externals:
-            self._index_tasks(inst)
-        elif inst.id in self._open_externals:
+        if inst.externals or inst.id in self._open_externals:
             self._index_externals(inst)
+        inst.rev += 1
         if inst.state is not _ACTIVE:
             self._archive(inst)
-            inst.rev += 1
             frozen = _freeze(inst)
             if frozen is not None:
                 self._ended[inst.id] = frozen
                 del self._instances[inst.id]
-            return
-        inst.rev += 1
 
     def _archive(self, inst: Instance) -> None:
         """Move an ended case's events out of the live object, as the SQL store does each step.
@@ -172,23 +169,6 @@ class MemoryStore:
         else:
             self._open_externals.pop(inst.id, None)
 
-    def _index_tasks(self, inst: Instance) -> None:
-        if inst.externals or inst.id in self._open_externals:
-            self._index_externals(inst)
-        now_open = tuple(inst.tasks)
-        before = self._open_tasks.get(inst.id, ())
-        if before == now_open:
-            return
-        index = self._task_index
-        for task_id in before:
-            index.pop(task_id, None)
-        for task_id in now_open:
-            index[task_id] = inst.id
-        if now_open:
-            self._open_tasks[inst.id] = now_open
-        else:
-            self._open_tasks.pop(inst.id, None)
-
     def instances(
         self, process: str | None = None, state: InstanceState | None = None
     ) -> Iterator[Instance]:
@@ -217,21 +197,40 @@ class MemoryStore:
         return (process_id, business_key) in self._keys
 
     def instance_of_task(self, task_id: str) -> str | None:
-        return self._task_index.get(task_id)
+        inst = self.load_for_task(task_id)
+        return inst.id if inst is not None else None
 
     def load_for_task(self, task_id: str) -> Instance | None:
-        case_id = self._task_index.get(task_id)
-        return self._instances.get(case_id) if case_id is not None else None
+        # A user task's id is its case's id, a dot and a number (``Run.do_user``), so the case
+        # is found without an index of open tasks, which every step had to keep up to date.
+        inst = self._instances.get(task_id.rpartition(".")[0])
+        return inst if inst is not None and task_id in inst.tasks else None
 
     def tasks(self, query: TaskQuery) -> list[UserTask]:
+        instance = query[0]  # ``query.instance``, read the cheap way on this hot path
+        if instance is not None and query[1:] == _ONE_CASE:
+            # One case's open tasks and no other filter (a case's page, an embedding loop):
+            # straight from the case, without the filters below.
+            inst = self._instances.get(instance)
+            if inst is None or not inst.tasks:
+                return []
+            found = [*inst.tasks.values()]
+            if len(found) > 1:
+                found.sort(key=_inbox_order)
+            return found
+        return self._matching_tasks(query)
+
+    def _matching_tasks(self, query: TaskQuery) -> list[UserTask]:
+        """``tasks`` with filters (apart from the fast path: its closures cost every call)."""
         if query.instance is not None:
             inst = self._instances.get(query.instance)
             source: Iterator[UserTask] = iter(inst.tasks.values() if inst else ())
         else:
             source = (
                 task
-                for case_id in self._open_tasks
-                for task in self._instances[case_id].tasks.values()
+                for inst in self._instances.values()
+                if inst.tasks
+                for task in inst.tasks.values()
             )
         assignee, group, process, user = query.assignee, query.group, query.process, query.user
         if query.variables:
@@ -378,12 +377,17 @@ def _equal(variables: dict[str, Any], name: str, value: Any) -> bool:
 def _freeze(inst: Instance) -> tuple[Any, ...] | None:
     """An ended case as one plain tuple, or None when it holds more than a finished case does.
 
-    Plain values only (the state as its text, variables as pairs), so that the garbage
-    collector stops tracking it: an engine that keeps 100,000 finished cases in memory then
-    collects as fast as a new one.  A case with anything still attached (a token, a task, a
-    scope besides the process's) stays a live object.
+    Plain values only (the state as its text, then the variables' names and values in a row),
+    so that the garbage collector stops tracking it the first time it looks: an engine that
+    keeps 100,000 finished cases in memory then collects as fast as a new one.  (Variables as
+    a tuple of pairs took the collector a pass per level of nesting to forget, by which time
+    the case had reached the oldest generation, where it counted towards a full collection.)
+    A case with anything still attached (a token, a task, a scope besides the process's, work
+    left for compensation) stays a live object.
     """
     if inst.tokens or inst.tasks or inst.externals or inst.subscriptions or inst.incidents:
+        return None
+    if inst.compensables or inst.compensating:
         return None
     if len(inst.scopes) != 1 or 0 not in inst.scopes:
         return None
@@ -399,7 +403,7 @@ def _freeze(inst: Instance) -> tuple[Any, ...] | None:
         inst.history_base,
         inst.parent,
         inst.parent_token,
-        tuple(inst.scopes[0].variables.items()),
+        *chain.from_iterable(inst.scopes[0].variables.items()),
     )
 
 
@@ -417,8 +421,7 @@ def _thaw(instance_id: str, frozen: tuple[Any, ...]) -> Instance:
         base,
         parent,
         parent_token,
-        variables,
-    ) = frozen
+    ) = frozen[:_FROZEN_FIELDS]
     inst = Instance(
         instance_id,
         process_id,
@@ -433,8 +436,12 @@ def _thaw(instance_id: str, frozen: tuple[Any, ...]) -> Instance:
         parent=parent,
         parent_token=parent_token,
     )
-    inst.scopes[0] = ScopeState(0, None, variables=dict(variables))
+    variables = dict(zip(frozen[_FROZEN_FIELDS::2], frozen[_FROZEN_FIELDS + 1 :: 2], strict=True))
+    inst.scopes[0] = ScopeState(0, None, variables=variables)
     return inst
+
+
+_FROZEN_FIELDS = 11  # the fields of ``_freeze``'s tuple before the variables
 
 
 def _after(tasks: list[UserTask], cursor: TaskCursor) -> list[UserTask]:

@@ -14,11 +14,14 @@ from datetime import UTC, datetime, timedelta
 class Clock:
     """System time plus an offset, or a frozen instant; always timezone-aware (UTC)."""
 
-    __slots__ = ("_fixed", "_offset")
+    __slots__ = ("_fixed", "_offset", "follows_system")
 
     def __init__(self) -> None:
         self._offset = timedelta(0)
         self._fixed: datetime | None = None
+        # True until the clock is frozen, set or advanced: ``now`` is the system's time, which
+        # is also what expressions read by default (so an engine need not hand them its clock).
+        self.follows_system = True
 
     @classmethod
     def frozen(cls, at: datetime) -> Clock:
@@ -26,6 +29,7 @@ class Clock:
             raise ValueError("the clock needs a timezone-aware datetime")
         clock = cls()
         clock._fixed = at.astimezone(UTC)
+        clock.follows_system = False
         return clock
 
     def now(self) -> datetime:
@@ -51,6 +55,8 @@ class Clock:
             self._fixed += step
         else:
             self._offset += step
+        if step:
+            self.follows_system = False
         return self.now()
 
     def set(self, at: datetime) -> None:
@@ -58,3 +64,4 @@ class Clock:
         if at.tzinfo is None:
             raise ValueError("the clock needs a timezone-aware datetime")
         self._fixed = at.astimezone(UTC)
+        self.follows_system = False

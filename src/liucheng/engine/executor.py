@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import copy
 import uuid
-from collections import ChainMap, deque
+from collections import ChainMap
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
@@ -64,6 +64,10 @@ _FLOW_TAKEN: str = HistoryKind.FLOW_TAKEN.value
 _CHANGED: str = HistoryKind.VARIABLES_CHANGED.value
 _TASK_CREATED: str = HistoryKind.TASK_CREATED.value
 _TASK_COMPLETED: str = HistoryKind.TASK_COMPLETED.value
+# Enum members as module constants for the hot path: in Python 3.11 ``TokenState.READY`` goes
+# through ``EnumType.__getattr__`` (about ten times the cost of reading a global).
+_READY = TokenState.READY
+_WAITING = TokenState.WAITING
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # the demo organisation's zone, when none is configured
 
 ServiceHandler = Callable[[dict[str, Any]], Mapping[str, Any] | Any]
@@ -184,7 +188,7 @@ class Run:
         self.env = env
         self.inst = inst
         self.now = now
-        self.agenda: deque[int] = deque()
+        self.agenda: list[int] = []  # first in, first out: a list is cheaper to make than a deque
         self.outbox: list[OutgoingMessage] = _NO_MESSAGES  # replaced by a list on first send
         self.effects: list[Effect] = _NO_EFFECTS  # on other cases: call activities, see ``effect``
         self.changed = False  # variables changed: conditional events ask their conditions again
@@ -230,7 +234,6 @@ class Run:
         sid: int,
         values: Mapping[str, Any],
         element: str | None,
-        *,
         changes: Changes | None = None,
     ) -> None:
         """Set each variable where it already lives, else on the process scope.
@@ -241,14 +244,17 @@ class Run:
             return
         self.changed = True
         scopes = self.inst.scopes
-        for name, value in values.items():
-            s: int | None = sid
-            while s is not None:
-                scope = scopes[s]
-                if name in scope.variables or scope.parent is None:
-                    scope.variables[name] = value
-                    break
-                s = scope.parent
+        if sid == 0:
+            scopes[0].variables.update(values)  # the process scope: every name lands there
+        else:
+            for name, value in values.items():
+                s: int | None = sid
+                while s is not None:
+                    scope = scopes[s]
+                    if name in scope.variables or scope.parent is None:
+                        scope.variables[name] = value
+                        break
+                    s = scope.parent
         pairs = changes or tuple(values.items())
         h = self.history  # ``record`` inlined: once per task completion and handler result
         h.append((self.seq0 + len(h), self.now, _CHANGED, element, None, pairs, None))
@@ -275,12 +281,12 @@ class Run:
 
     # == tokens =================================================================================
     def new_token(self, node: str, scope: int, via: str | None = None) -> Token:
-        tok = Token(self.inst.new_id(), node, scope, TokenState.READY, via)
+        tok = Token(self.inst.new_id(), node, scope, _READY, via)
         self.tokens[tok.id] = tok
         return tok
 
     def schedule(self, tok: Token) -> None:
-        tok.state = TokenState.READY
+        tok.state = _READY
         self.agenda.append(tok.id)
 
     def drain(self) -> None:
@@ -290,8 +296,8 @@ class Run:
         nodes = self.proc.nodes
         while True:
             while agenda:
-                tok = tokens.get(agenda.popleft())
-                if tok is None or tok.state is not TokenState.READY:
+                tok = tokens.get(agenda.pop(0))
+                if tok is None or tok.state is not _READY:
                     continue
                 self.enter(tok, nodes[tok.node])
             if self.proc.has_inclusive_joins and self.fire_inclusive_joins():
@@ -301,6 +307,11 @@ class Run:
             return
 
     def enter(self, tok: Token, node: Node) -> None:
+        if node.plain_entry:  # nothing to check on the way in: see ``Node.plain_entry``
+            h = self.history  # ``record`` inlined: this runs for every element a token enters
+            h.append((self.seq0 + len(h), self.now, _STARTED, node.id, tok.id, None, None))
+            _BEHAVIOURS[node.behaviour](self, tok, node)
+            return
         if node.async_before and tok.id != self.resuming:
             self.park(tok, node)
             return
@@ -358,12 +369,45 @@ class Run:
         An incident raised here is marked ``leaving``: the element's work is done, so a retry
         only leaves it again.
         """
+        if node.plain_exit and tok.local is None:  # nothing to do first: see ``Node.plain_exit``
+            if flows is None:
+                flows = node.outgoing
+        else:
+            flows = self.exit_work(tok, node, flows, view)
+            if flows is None:
+                return
+        h = self.history  # ``record`` inlined: this runs for every element a token leaves
+        now = self.now
+        h.append((self.seq0 + len(h), now, _COMPLETED, node.id, tok.id, None, None))
+        if len(flows) == 1:  # the common case, without the loop of ``take``
+            flow = flows[0]
+            h.append((self.seq0 + len(h), now, _FLOW_TAKEN, flow.id, tok.id, None, None))
+            tok.node = flow.target
+            tok.via = flow.id
+            tok.state = _READY
+            self.agenda.append(tok.id)
+        elif flows:
+            self.take(tok, flows)
+        else:
+            self.consume(tok)
+
+    def exit_work(
+        self,
+        tok: Token,
+        node: Node,
+        flows: list[Flow] | tuple[Flow, ...] | None,
+        view: Mapping[str, Any] | None,
+    ) -> list[Flow] | tuple[Flow, ...] | None:
+        """What leaving ``node`` does before the token moves on: loops, scripts, output
+        mappings, listeners, boundary events, asynchronous continuations, conditions and
+        compensation.  Returns the flows to take, or None when the token goes no further now.
+        """
         if node.loop is not None and self.leave_loop(tok, node, view):
-            return
+            return None
         if node.post_script is not None and not self.apply_script(
             tok, node, node.post_script, leaving=True
         ):
-            return
+            return None
         if node.outputs:
             values = self.evaluate_mappings(
                 tok,
@@ -373,10 +417,10 @@ class Run:
                 leaving=True,
             )
             if values is None:
-                return
+                return None
             self.set_variables(tok.scope, values, node.id)
         if node.listeners is not None and not self.notify(tok, node, "end", leaving=True):
-            return
+            return None
         if tok.local is not None:
             del self.inst.scopes[tok.local]
             tok.local = None
@@ -384,29 +428,16 @@ class Run:
             self.drop_subscriptions(tok.id)
         if node.async_after:
             self.park(tok, node, after=True)  # completed; a job takes the flows (``go_on``)
-            return
+            return None
         if flows is None:
             flows = node.outgoing if node.unconditional else self.select_flows(tok, node, True)
             if flows is None:
-                return
+                return None
         if self.proc.has_take_listeners and not self.notify_take(tok, node, flows):
-            return
+            return None
         if node.compensation is not None and node.behaviour != "sub":
             compensation.completed(self, node, tok.scope)
-        h = self.history  # ``record`` inlined: this runs for every element a token leaves
-        now = self.now
-        h.append((self.seq0 + len(h), now, _COMPLETED, node.id, tok.id, None, None))
-        if len(flows) == 1:  # the common case, without the loop of ``take``
-            flow = flows[0]
-            h.append((self.seq0 + len(h), now, _FLOW_TAKEN, flow.id, tok.id, None, None))
-            tok.node = flow.target
-            tok.via = flow.id
-            tok.state = TokenState.READY
-            self.agenda.append(tok.id)
-        elif flows:
-            self.take(tok, flows)
-        else:
-            self.consume(tok)
+        return flows
 
     def select_flows(
         self, tok: Token, node: Node, leaving: bool = False
@@ -671,13 +702,48 @@ class Run:
     # == behaviours: tasks ======================================================================
     def do_user(self, tok: Token, node: Node) -> None:
         inst = self.inst
-        view = self.view(tok) if node.computed_task else _NO_VARIABLES
         number = inst.next_id
         inst.next_id = number + 1
-        try:
-            # A plain tuple in UserTask's field order: this runs once per user task.
+        fields: tuple[Any, ...] | None
+        if not node.computed_task:  # no expressions: the defaults, in UserTask's field order
             fields = (
                 f"{inst.id}.{number}",
+                inst.id,
+                tok.id,
+                node.id,
+                node.name,
+                self.now,
+                None,
+                (),
+                (),
+                node.form_key,
+                None,
+                50,
+                self.proc.id,
+                inst.business_key,
+            )
+        else:
+            fields = self.computed_task(tok, node, f"{inst.id}.{number}")
+            if fields is None:
+                return
+        task: UserTask = _new_tuple(UserTask, fields)
+        inst.tasks[task.id] = task
+        tok.state = _WAITING
+        h = self.history  # ``record`` inlined: once per user task
+        h.append((self.seq0 + len(h), self.now, _TASK_CREATED, node.id, tok.id, None, task.id))
+        if node.listeners is not None and not self.task_created(tok, node, task):
+            return
+        if node.boundaries:
+            self.arm_boundaries(tok, node)
+
+    def computed_task(self, tok: Token, node: Node, task_id: str) -> tuple[Any, ...] | None:
+        """A user task's fields (in UserTask's order) when expressions compute some of them;
+        None after an incident when one fails."""
+        inst = self.inst
+        view = self.view(tok)
+        try:
+            return (
+                task_id,
                 inst.id,
                 tok.id,
                 node.id,
@@ -694,16 +760,7 @@ class Run:
             )
         except (ExpressionError, ValueError, TypeError) as exc:
             self.incident(tok, node, "expression", f"cannot create the task: {exc}")
-            return
-        task: UserTask = _new_tuple(UserTask, fields)
-        inst.tasks[task.id] = task
-        tok.state = TokenState.WAITING
-        h = self.history  # ``record`` inlined: once per user task
-        h.append((self.seq0 + len(h), self.now, _TASK_CREATED, node.id, tok.id, None, task.id))
-        if node.listeners is not None and not self.task_created(tok, node, task):
-            return
-        if node.boundaries:
-            self.arm_boundaries(tok, node)
+            return None
 
     def due_date(self, node: Node, view: Mapping[str, Any]) -> datetime:
         assert node.due is not None
@@ -719,6 +776,7 @@ class Run:
         return self.env.timezone or SHANGHAI
 
     def complete_task(self, task: UserTask, variables: Mapping[str, Any]) -> None:
+        task_id = task.id
         tok = self.tokens[task.token]
         node = self.proc.nodes[task.node]
         if node.listeners is not None and "task:complete" in node.listeners:
@@ -726,7 +784,7 @@ class Run:
             view = {**self.view(tok), **variables}
             added = self.listened(node.id, node.listeners["task:complete"], "complete", view)
             variables = {**variables, **added}
-        del self.inst.tasks[task.id]
+        del self.inst.tasks[task_id]
         # Both history events share one tuple of pairs: nothing ever changes a recorded event.
         changes = tuple(variables.items())
         h = self.history
@@ -737,11 +795,11 @@ class Run:
             node.id,
             tok.id,
             changes or None,
-            task.id,
+            task_id,
         )
         h.append(event)
         scope = tok.local if tok.local is not None else tok.scope
-        self.set_variables(scope, variables, node.id, changes=changes)
+        self.set_variables(scope, variables, node.id, changes)
         self.leave(tok, node)
         self.drain()
 

@@ -13,7 +13,7 @@ event) fails here with an error naming the element, so a bad deployment changes 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
@@ -168,6 +168,12 @@ class Node:
     form_key: str | None = None
     priority: Evaluator | None = None
     computed_task: bool = False  # a user task property needs the case's variables
+    # What the executor may skip, decided once the rest is known (``_plain_paths``): entering
+    # runs the behaviour at once (no async continuation, loop, input mappings, pre-script or
+    # listener); leaving takes the outgoing flows at once (no loop, post-script, output
+    # mappings, listener, boundary event, async continuation, condition or compensation).
+    plain_entry: bool = False
+    plain_exit: bool = False
     # asynchronous continuation before the element (camunda:asyncBefore, flowable:async):
     # how many attempts its job gets and how long to wait between them
     async_before: bool = False
@@ -1163,6 +1169,33 @@ def _plan_data(compiler: _Compiler, compiled: CompiledProcess) -> None:
         compiler.nodes[node_id].data = specs
 
 
+def _plain_paths(nodes: Iterable[Node]) -> None:
+    """Mark the nodes a token enters or leaves with nothing to do but move on.
+
+    Most elements of most processes are plain: the executor then skips a dozen checks on the
+    way in and out of each (a tenth of a straight line's work).
+    """
+    for node in nodes:
+        node.plain_entry = (
+            not node.async_before
+            and node.loop is None
+            and not node.inputs
+            and node.pre_script is None
+            and node.listeners is None
+        )
+        node.plain_exit = (
+            node.loop is None
+            and node.post_script is None
+            and not node.outputs
+            and node.listeners is None
+            and not node.boundaries
+            and not node.async_after
+            and node.unconditional
+            and node.compensation is None
+            and not any(flow.listeners for flow in node.outgoing)
+        )
+
+
 def compile_process(
     definitions: Definitions,
     process: Process,
@@ -1222,6 +1255,7 @@ def compile_process(
     compiled.has_inclusive_joins = any(
         n.behaviour == "or" and len(n.incoming) > 1 for n in compiler.nodes.values()
     )
+    _plain_paths(compiler.nodes.values())
     if (
         start is None
         and not timer_starts
