@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from lxml import etree
@@ -121,3 +122,19 @@ def element_to_string(el: etree._Element) -> str:
 def string_to_element(text: str) -> etree._Element:
     """Parse a verbatim fragment stored in the model (same hardening as whole files)."""
     return parse_xml(text, source="<verbatim XML in the model>")
+
+
+def fragments_mentioning(texts: Iterable[str], word: str) -> Iterator[etree._Element]:
+    """Parse the verbatim fragments whose first 200 characters mention ``word``.
+
+    The engine reads vendor extensions (listeners, fields, associations) out of the fragments
+    the model keeps verbatim; the cheap text test spares parsing the many that cannot match.
+    The parser read each fragment once already, so one that no longer parses is skipped.
+    """
+    for text in texts:
+        if word not in text[:200]:
+            continue
+        try:
+            yield string_to_element(text)
+        except BpmnParseError:  # pragma: no cover - the parser already read it once
+            continue

@@ -23,9 +23,8 @@ from dataclasses import dataclass
 from lxml import etree
 
 from liucheng.bpmn.model import BPMN_NS, FlowNode, Process, Scope
-from liucheng.bpmn.xml_safety import string_to_element
+from liucheng.bpmn.xml_safety import fragments_mentioning
 from liucheng.engine.data import variable_name
-from liucheng.errors import LiuchengError
 
 _B = f"{{{BPMN_NS}}}"
 
@@ -51,11 +50,8 @@ def variables_by_element(process: Process) -> dict[str, str]:
         scopes.extend(fn.body for fn in scope.nodes.values() if fn.body is not None)
         for obj in scope.data_objects.values():
             names[obj.id] = variable_name(obj)
-        for text in scope.artifacts_xml:
-            if "dataObjectReference" not in text[:120]:
-                continue
-            el = _element(text)
-            if el is not None and el.tag == f"{_B}dataObjectReference":
+        for el in fragments_mentioning(scope.artifacts_xml, "dataObjectReference"):
+            if el.tag == f"{_B}dataObjectReference":
                 ref = (el.get("dataObjectRef") or "").strip()
                 if el.get("id") and ref:
                     references[el.get("id", "")] = ref
@@ -71,10 +67,7 @@ def call_passings(
     inputs: dict[str, str] = {}
     outputs: dict[str, str] = {}
     associations: list[etree._Element] = []
-    for text in fn.other_xml:
-        el = _element(text)
-        if el is None:
-            continue
+    for el in fragments_mentioning(fn.other_xml, ""):
         if el.tag == f"{_B}ioSpecification":
             for child in el:
                 if child.tag in (f"{_B}dataInput", f"{_B}dataOutput") and child.get("id"):
@@ -134,10 +127,3 @@ def _expression(el: etree._Element | None) -> tuple[str, str | None] | None:
     if el is None or not (el.text or "").strip():
         return None
     return (el.text or "").strip(), el.get("language")
-
-
-def _element(text: str) -> etree._Element | None:
-    try:
-        return string_to_element(text)
-    except LiuchengError:  # pragma: no cover - the parser already read it once
-        return None

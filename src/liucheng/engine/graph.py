@@ -33,7 +33,7 @@ from liucheng.bpmn.model import (
     Process,
     Scope,
 )
-from liucheng.bpmn.xml_safety import string_to_element
+from liucheng.bpmn.xml_safety import fragments_mentioning, string_to_element
 from liucheng.calendar import parse_working_duration
 from liucheng.engine import timers
 from liucheng.engine.data import DataObjects, plan_data
@@ -541,13 +541,7 @@ class _Compiler:
         id (a group), comma-separated.  A vendor attribute on the same task wins."""
         users: list[str] = []
         groups: list[str] = []
-        for text in fn.other_xml:
-            if "Performer" not in text[:80] and "potentialOwner" not in text[:80]:
-                continue
-            try:
-                el = string_to_element(text)
-            except LiuchengError:  # pragma: no cover - the parser already read it once
-                continue
+        for el in fragments_mentioning(fn.other_xml, ""):
             local = str(el.tag).rpartition("}")[2]
             if local not in ("humanPerformer", "potentialOwner"):
                 continue
@@ -999,13 +993,7 @@ def _associations(body: Scope) -> dict[str, set[str]]:
     while scopes:
         scope = scopes.pop()
         scopes.extend(fn.body for fn in scope.nodes.values() if fn.body is not None)
-        for text in scope.artifacts_xml:
-            if not text.lstrip().startswith("<") or "association" not in text[:80]:
-                continue
-            try:
-                el = string_to_element(text)
-            except LiuchengError:  # pragma: no cover - the parser already read it once
-                continue
+        for el in fragments_mentioning(scope.artifacts_xml, "association"):
             if el.tag != f"{{{BPMN_NS}}}association":
                 continue
             source, target = (
@@ -1093,13 +1081,7 @@ def _fields(fn: FlowNode) -> dict[str, str]:
     """Flowable / Activiti ``field`` extension elements: name -> literal text (a ``string``
     child, a ``stringValue`` attribute, or an ``expression`` as written)."""
     found: dict[str, str] = {}
-    for text in fn.extension_xml:
-        if "field" not in text[:80]:
-            continue
-        try:
-            el = string_to_element(text)
-        except LiuchengError:  # pragma: no cover - the parser already read it once
-            continue
+    for el in fragments_mentioning(fn.extension_xml, "field"):
         if el.tag not in (f"{{{FLOWABLE_NS}}}field", f"{{{ACTIVITI_NS}}}field"):
             continue
         name = el.get("name")

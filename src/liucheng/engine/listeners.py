@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from lxml import etree
 
 from liucheng.bpmn.model import ACTIVITI_NS, CAMUNDA_NS, FLOWABLE_NS, ZEEBE_NS
-from liucheng.bpmn.xml_safety import string_to_element
-from liucheng.errors import ExpressionError, LiuchengError
+from liucheng.bpmn.xml_safety import fragments_mentioning
+from liucheng.errors import ExpressionError
 from liucheng.expr import PYTHON, Script, compile_script
 
 #: The events an element's execution listeners may name, and a user task's task listeners.
@@ -67,13 +67,7 @@ Listeners = dict[str, tuple[Listener, ...]]
 def read_listeners(xml: Iterable[str], issue: Callable[[str], None]) -> Listeners | None:
     """The listeners among an element's extension elements (verbatim XML fragments)."""
     found: dict[str, list[Listener]] = {}
-    for text in xml:
-        if "istener" not in text[:200]:
-            continue
-        try:
-            el = string_to_element(text)
-        except LiuchengError:  # pragma: no cover - the parser already read it once
-            continue
+    for el in fragments_mentioning(xml, "istener"):
         tag = str(el.tag)
         ns, _, local = tag[1:].partition("}")
         if ns in _VENDORS and local in ("executionListener", "taskListener"):
