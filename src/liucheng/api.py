@@ -22,7 +22,8 @@ import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
@@ -90,6 +91,10 @@ from liucheng.store import (
 F = TypeVar("F", bound=Callable[..., Any])
 _new_tuple = tuple.__new__
 _ACTIVE = InstanceState.ACTIVE  # a global: ``InstanceState.ACTIVE`` costs an enum lookup
+
+
+#: The types of variable values tasks can be found by (what the SQL store indexes).
+_SEARCHABLE = frozenset({str, bool, int, Decimal, float, date, datetime})
 
 
 def _task_cursor(after: UserTask | TaskCursor | str | None) -> TaskCursor | None:
@@ -953,7 +958,7 @@ class Engine:
         if variables:
             wanted = tuple(variables.items())
             for name, value in wanted:
-                if isinstance(value, list | dict | tuple) or value is None:
+                if type(value) not in _SEARCHABLE:  # the same on every store
                     raise LiuchengError(
                         f"tasks can be found by text, number, boolean or date variables, not "
                         f"by {type(value).__name__} ({name!r})"

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from liucheng import Engine, LiuchengError
+from liucheng import Engine, FileRef, LiuchengError
 
 
 def _cases(deploy: Callable[..., Engine]) -> tuple[Engine, dict[str, str]]:
@@ -57,3 +57,6 @@ def test_values_that_cannot_be_searched_are_refused(deploy: Callable[..., Engine
         engine.tasks(variables={"plate": ["a"]})
     with pytest.raises(LiuchengError, match="not by NoneType"):
         engine.tasks(variables={"plate": None})
+    scan = FileRef("id.pdf", "application/pdf", 900, uri="files://id.pdf")
+    with pytest.raises(LiuchengError, match="not by FileRef"):  # the same on every store
+        engine.tasks(variables={"plate": scan})
