@@ -944,10 +944,7 @@ class Run:
     def storable(self, tok: Token, node: Node, values: Mapping[str, Any], kind: str) -> bool:
         """Check values returned by a handler; one that could not be stored is an incident."""
         try:
-            for name, value in values.items():
-                if not isinstance(name, str) or not name:
-                    raise LiuchengError(f"variable names must be non-empty strings, not {name!r}")
-                check_storable(value, name)
+            _check_values(values)
         except LiuchengError as exc:
             self.incident(tok, node, kind, f"element '{node.id}': {exc}")
             return False
@@ -976,33 +973,16 @@ class Run:
     def apply_script(
         self, tok: Token, node: Node, script: Script, *, leaving: bool = False
     ) -> bool:
-        """Run a Python-dialect script on a copy of the visible variables, then store what changed.
-
-        The script works on deep copies of lists and dicts, so a failure changes nothing and
-        changes made in place are still seen.  Returns False (with an incident) on failure.
-        """
-        view = self.view(tok)
-        before = dict(view)
-        work = {
-            k: (copy.deepcopy(v) if isinstance(v, list | dict) else v) for k, v in before.items()
-        }
+        """Run a Python-dialect script on a copy of the visible variables, then store what changed
+        (``_script_changes``).  Returns False (with an incident) on failure."""
         try:
-            script(work)
+            changed, removed = _script_changes(script, self.view(tok))
         except ExpressionError as exc:
             self.incident(tok, node, "script", str(exc.at_element(node.id)), leaving)
             return False
-        changed = {
-            k: v
-            for k, v in work.items()
-            if k not in before or (before[k] is not v and not _same(before[k], v))
-        }
-        removed = [k for k in before if k not in work]
         sid = self.var_scope(tok)
         try:
-            from liucheng.engine.codec import check_storable
-
-            for name, value in changed.items():
-                check_storable(value, name)
+            _check_values(changed)
         except LiuchengError as exc:
             self.incident(tok, node, "script", f"element '{node.id}': {exc}", leaving)
             return False
@@ -2062,21 +2042,8 @@ class Run:
                     values = dict(result or {})
                 else:
                     assert listener.script is not None
-                    before = dict(current)
-                    work = {
-                        k: (copy.deepcopy(v) if isinstance(v, list | dict) else v)
-                        for k, v in before.items()
-                    }
-                    listener.script(work)
-                    values = {
-                        k: v
-                        for k, v in work.items()
-                        if k not in before or (before[k] is not v and not _same(before[k], v))
-                    }
-                for name, value in values.items():
-                    if not isinstance(name, str) or not name:
-                        raise LiuchengError(f"variable names must be non-empty text: {name!r}")
-                    check_storable(value, name)
+                    values, _ = _script_changes(listener.script, current)
+                _check_values(values)
             except LiuchengError as exc:
                 raise LiuchengError(f"{what} failed: {exc}") from exc
             except Exception as exc:  # the handler's own failure
@@ -2165,6 +2132,29 @@ def _flowable_result(node: Node, result: DecisionResult) -> dict[str, Any]:
     if isinstance(result.value, list):
         return {result.decision_id: [dict(e) for e in result.entries]}
     return dict(result.entries[0]) if result.entries else {}
+
+
+def _check_values(values: Mapping[str, Any]) -> None:
+    """Refuse variables set by a handler, script or listener that could not be stored."""
+    for name, value in values.items():
+        if not isinstance(name, str) or not name:
+            raise LiuchengError(f"variable names must be non-empty strings, not {name!r}")
+        check_storable(value, name)
+
+
+def _script_changes(script: Script, view: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Run a Python-dialect script on a copy of ``view``: the variables it set or changed, and
+    those it deleted.  Lists and dicts are deep-copied, so a failure (ExpressionError) changes
+    nothing and changes made in place are still seen."""
+    before = dict(view)
+    work = {k: (copy.deepcopy(v) if isinstance(v, list | dict) else v) for k, v in before.items()}
+    script(work)
+    changed = {
+        k: v
+        for k, v in work.items()
+        if k not in before or (before[k] is not v and not _same(before[k], v))
+    }
+    return changed, [k for k in before if k not in work]
 
 
 def _same(a: Any, b: Any) -> bool:
