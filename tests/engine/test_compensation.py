@@ -254,3 +254,13 @@ def test_a_stored_case_with_broken_compensation_is_refused(engine: Engine) -> No
     data["compensables"][0][2] = 99  # a scope the case does not have
     with pytest.raises(LiuchengError, match="compensable activity 'take_deposit'"):
         engine.load(json.dumps(data))
+
+
+def test_a_stored_case_nested_without_end_is_refused(engine: Engine) -> None:
+    engine.deploy(MODELS / "test_compensation_throw.bpmn")
+    case = engine.start("withdraw", {"undone": [], "deposit": Decimal("50.00")})
+    data = json.loads(engine.dump(case.id))
+    hostile = json.dumps(data)[:-1] + ', "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    with pytest.raises(LiuchengError, match="nested too deeply"):
+        engine.load(hostile)
+    assert engine.instance(case.id).active == ("take_deposit",)  # the case is unchanged

@@ -384,6 +384,8 @@ def instance_from_json(text: str) -> Instance:
         raise LiuchengError(f"stored case is not valid JSON: {exc}") from exc
     except LiuchengError as exc:
         raise LiuchengError(f"stored case is malformed: {exc}") from exc
+    except RecursionError:  # hostile nesting: refuse it rather than crash
+        raise LiuchengError("stored case is nested too deeply to read") from None
     if not isinstance(data, dict):
         raise LiuchengError("stored case must be a JSON object")
     try:
