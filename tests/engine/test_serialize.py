@@ -166,6 +166,68 @@ def test_corrupted_dump_raises() -> None:
     assert other.instances() == []
 
 
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda h: h[0].__setitem__(2, "exploded"), "unknown history event kind 'exploded'"),
+        (lambda h: h[0].__setitem__(2, 7), "unknown history event kind 7"),
+        (lambda h: h[0].__setitem__(1, -1), "time reference -1 is not in the time table"),
+        (lambda h: h[0].__setitem__(1, 99), "time reference 99 is not in the time table"),
+        (lambda h: h[0].__setitem__(1, 0.0), "time reference 0.0 is not in the time table"),
+        (lambda h: h[-1].__setitem__(1, True), "time reference True is not in the time table"),
+        (lambda h: h[1].__setitem__(5, ["x"]), "history variables must be an object, not list"),
+        (lambda h: h[1].__setitem__(5, "x"), "history variables must be an object, not str"),
+        (lambda h: h[2].pop(), "a history event is a list of 7 fields"),
+        (lambda h: h.append("abcdefg"), "a history event is a list of 7 fields"),
+    ],
+    ids=[
+        "kind",
+        "kind_number",
+        "negative_time",
+        "time_past_table",
+        "time_float",
+        "time_bool",
+        "variables_list",
+        "variables_text",
+        "short_event",
+        "event_text",
+    ],
+)
+def test_corrupted_history_is_named(edit: Callable[[list[Any]], None], message: str) -> None:
+    """The event that does not fit is named; nothing is loaded."""
+    engine = _twin_engine()
+    case = engine.start("twin", {"days": 2, "rate": Decimal("1.05")})
+    data = json.loads(engine.dump(case.id))
+    assert data["history"][1][5] is not None  # the start's variables
+    edit(data["history"])
+    other = _twin_engine()
+    with pytest.raises(LiuchengError, match=f"stored case is malformed: .*{message}"):
+        other.load(json.dumps(data))
+    assert other.instances() == []
+
+
+def test_history_not_a_list_is_refused() -> None:
+    engine = _twin_engine()
+    case = engine.start("twin", {"days": 2, "rate": Decimal("1.05")})
+    data = json.loads(engine.dump(case.id))
+    data["history"] = {"a": 1}
+    with pytest.raises(LiuchengError, match="the history must be a list"):
+        _twin_engine().load(json.dumps(data))
+
+
+def test_integers_past_64_bits_survive_a_dump() -> None:
+    """orjson would read them back as floats: they are stored tagged, and come back exact."""
+    engine = _twin_engine()
+    big, low = 2**64, -(2**63) - 1
+    case = engine.start("twin", {"days": 2, "rate": Decimal("1.05"), "big": big, "low": low})
+    text = engine.dump(case.id)
+    assert '"big":{"$int":"18446744073709551616"}' in text
+    other = _twin_engine()
+    restored = other.load(text).variables
+    assert (restored["big"], restored["low"]) == (big, low)
+    assert type(restored["big"]) is int and type(restored["low"]) is int
+
+
 def test_load_needs_the_process_deployed() -> None:
     engine = _twin_engine()
     case = engine.start("twin", {"days": 2, "rate": Decimal("1.05")})

@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from itertools import groupby
+from operator import itemgetter
+from typing import Any, NoReturn
 
-from liucheng.engine.codec import loads as decode_json
-from liucheng.engine.codec import to_jsonable
+from liucheng.engine.codec import PLAIN_TYPES as _PLAIN
+from liucheng.engine.codec import parse, plain_json, revive, to_jsonable
 from liucheng.engine.state import (
     Changes,
     Compensable,
@@ -25,6 +27,7 @@ from liucheng.engine.state import (
     Incident,
     Instance,
     InstanceState,
+    RawEvent,
     ScopeState,
     Subscription,
     SubscriptionKind,
@@ -76,7 +79,7 @@ def _read_times(stored: Any) -> list[datetime]:
         raise ValueError("the time table must be a list")
     times = []
     for item in stored:
-        value = datetime.fromisoformat(item) if isinstance(item, str) else item
+        value = datetime.fromisoformat(item) if isinstance(item, str) else revive(item)
         if not isinstance(value, datetime):
             raise ValueError(f"expected a stored date-time, found {item!r}")
         if value.tzinfo is None:
@@ -101,8 +104,33 @@ def _when(times: list[datetime], ref: Any) -> datetime:
     return result
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _KIND_TEXT = {k.value: k.value for k in HistoryKind}
+_TIME_OF = itemgetter(1)
+
+
+def _history_rows(history: list[RawEvent], ref: Callable[[datetime | None], int | None]) -> Any:
+    """The events as JSON rows, each time as its index in the time table.
+
+    The events of one step share one time, so the events are taken a run of equal times at a
+    time: one lookup per step rather than one per event.
+    """
+    rows: list[list[Any]] = []
+    for time, run in groupby(history, _TIME_OF):
+        at = ref(time)
+        rows += [
+            [seq, at, kind, element, token, _changes_to_json(variables), detail]
+            for seq, _, kind, element, token, variables, detail in run
+        ]
+    return rows
+
+
+def _changes_to_json(variables: Changes | None) -> Any:
+    if variables is None:
+        return None
+    changed = dict(variables)
+    if _PLAIN.issuperset(map(type, changed.values())):
+        return changed  # a fresh dict of plain values: nothing to encode
+    return to_jsonable(changed)
 
 
 def instance_to_dict(inst: Instance, *, include_history: bool = True) -> dict[str, Any]:
@@ -169,20 +197,7 @@ def instance_to_dict(inst: Instance, *, include_history: bool = True) -> dict[st
             [i.id, i.token, i.node, i.kind, i.message, t(i.created), i.leaving]
             for i in inst.incidents.values()
         ],
-        "history": [
-            [
-                seq,
-                t(time),
-                kind,
-                element,
-                token,
-                to_jsonable(dict(variables)) if variables is not None else None,
-                detail,
-            ]
-            for seq, time, kind, element, token, variables, detail in (
-                inst.history if include_history else ()
-            )
-        ],
+        "history": _history_rows(inst.history, t) if include_history else [],
         "history_base": inst.history_base + (0 if include_history else len(inst.history)),
     }
     if inst.parent is not None:  # only cases started by a call activity have a parent
@@ -199,13 +214,14 @@ def instance_to_dict(inst: Instance, *, include_history: bool = True) -> dict[st
 
 
 def instance_to_json(inst: Instance, *, include_history: bool = True) -> str:
-    return _ENCODER.encode(instance_to_dict(inst, include_history=include_history))
+    return plain_json(instance_to_dict(inst, include_history=include_history))
 
 
 def instance_from_dict(data: dict[str, Any]) -> Instance:
-    """A case from its stored dict, as ``codec.loads`` decodes it (typed values already restored).
+    """A case from its stored dict as ``codec.parse`` reads it: the typed values of variables
+    are decoded here (``codec.revive``), only where variables are stored.
 
-    The dict's containers become the case's own: pass a freshly decoded one.
+    The dict's containers become the case's own: pass a freshly parsed one.
     """
     version = data.get("format")
     if not isinstance(version, int) or version > FORMAT or version < 1:
@@ -232,11 +248,12 @@ def instance_from_dict(data: dict[str, Any]) -> Instance:
         inst.parent, inst.parent_token = parent[0], parent[1]
     inst.compensables = [_compensable_from(item) for item in data.get("compensables", ())]
     for thrower, handler, scope, variables in data.get("compensating", ()):
-        inst.compensating.append(CompensationStep(thrower, handler, scope, _object(variables)))
+        step = CompensationStep(thrower, handler, scope, _object(variables))
+        inst.compensating.append(step)
     for tid, node, scope, state, via, local in data["tokens"]:
         inst.tokens[tid] = Token(tid, node, scope, TokenState(state), via, local)
     for sid, parent, node, token, variables in data["scopes"]:
-        inst.scopes[sid] = ScopeState(sid, parent, node, token, variables)
+        inst.scopes[sid] = ScopeState(sid, parent, node, token, revive(variables))
     for t in data["tasks"]:
         inst.tasks[t["id"]] = UserTask(
             id=t["id"],
@@ -284,26 +301,59 @@ def instance_from_dict(data: dict[str, Any]) -> Instance:
     for iid, token, node, kind, message, created, leaving in data["incidents"]:
         when = _when(times, created)
         inst.incidents[iid] = Incident(iid, token, node, kind, message, when, leaving)
-    history = inst.history
-    count = len(times)
-    for seq, time, kind, element, token, variables, detail in data["history"]:
-        text = _KIND_TEXT.get(kind)  # the canonical text of the kind, shared by every event
-        if text is None:
-            raise ValueError(f"unknown history event kind {kind!r}")
-        if type(time) is not int or not 0 <= time < count:
-            raise ValueError(f"time reference {time!r} is not in the time table")
-        event = (
-            seq,
-            times[time],
-            text,
-            element,
-            token,
-            _changes(variables),
-            detail,
-        )
-        history.append(event)
+    inst.history = _history_from(data["history"], times)
     _check_references(inst)
     return inst
+
+
+def _history_from(rows: Any, times: list[datetime]) -> list[RawEvent]:
+    """The stored events (``_history_rows``) as the engine's tuples.
+
+    Read in one comprehension, each kind as the canonical text shared by every event; a row
+    that does not fit makes ``_history_checked`` find it and say what is wrong with it.
+    """
+    kinds = _KIND_TEXT
+    try:
+        history = [
+            (
+                seq,
+                times[time],
+                kinds[kind],
+                element,
+                token,
+                None if variables is None else tuple(revive(variables).items()),
+                detail,
+            )
+            for seq, time, kind, element, token, variables, detail in rows
+        ]
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+        return _history_checked(rows, times)
+    # What the comprehension lets through: a time index that is negative or not an integer
+    # (only JSON objects have ``items``).
+    refs = set(map(_TIME_OF, rows))
+    if not refs.issubset(range(len(times))) or not _INT.issuperset(map(type, refs)):
+        return _history_checked(rows, times)
+    return history
+
+
+_INT = frozenset({int})
+
+
+def _history_checked(rows: Any, times: list[datetime]) -> NoReturn:
+    """Say which stored event does not fit (``_history_from`` found that one does not)."""
+    if not isinstance(rows, list):
+        raise ValueError("the history must be a list")
+    for row in rows:
+        if not isinstance(row, list) or len(row) != 7:
+            raise ValueError(f"a history event is a list of 7 fields, not {row!r}")
+        _seq, time, kind, _element, _token, variables, _detail = row
+        if not isinstance(kind, str) or kind not in _KIND_TEXT:
+            raise ValueError(f"unknown history event kind {kind!r}")
+        if type(time) is not int or not 0 <= time < len(times):
+            raise ValueError(f"time reference {time!r} is not in the time table")
+        if variables is not None and type(variables) is not dict:
+            raise ValueError(f"history variables must be an object, not {type(variables).__name__}")
+    raise ValueError("the history is malformed")
 
 
 def _jsonable_or_none(variables: dict[str, Any] | None) -> Any:
@@ -327,18 +377,13 @@ def _compensable_from(item: Any) -> Compensable:
 
 
 def _object(variables: Any) -> dict[str, Any] | None:
-    if variables is not None and type(variables) is not dict:
-        raise ValueError(f"stored variables must be an object, not {type(variables).__name__}")
-    return variables
-
-
-def _changes(variables: Any) -> Changes | None:
-    """A stored event's changed variables (a JSON object) as the pairs the engine records."""
+    """Stored variables (tags decoded here), or None."""
     if variables is None:
         return None
     if type(variables) is not dict:
-        raise ValueError(f"history variables must be an object, not {type(variables).__name__}")
-    return tuple(variables.items())
+        raise ValueError(f"stored variables must be an object, not {type(variables).__name__}")
+    revived: dict[str, Any] = revive(variables)
+    return revived
 
 
 def _check_references(inst: Instance) -> None:
@@ -376,14 +421,12 @@ def _check_references(inst: Instance) -> None:
 
 
 def instance_from_json(text: str) -> Instance:
+    """A case from ``instance_to_json``'s text; anything else is refused with a
+    ``LiuchengError`` saying what is wrong."""
     try:
-        # The codec's decoder turns tagged values ({"$decimal": "50.00"}, ...) back into Python
-        # values while it parses, so nothing walks the variables a second time.
-        data = decode_json(text)
+        data = parse(text)
     except json.JSONDecodeError as exc:
         raise LiuchengError(f"stored case is not valid JSON: {exc}") from exc
-    except LiuchengError as exc:
-        raise LiuchengError(f"stored case is malformed: {exc}") from exc
     except RecursionError:  # hostile nesting: refuse it rather than crash
         raise LiuchengError("stored case is nested too deeply to read") from None
     if not isinstance(data, dict):
@@ -392,3 +435,7 @@ def instance_from_json(text: str) -> Instance:
         return instance_from_dict(data)
     except (KeyError, TypeError, ValueError) as exc:
         raise LiuchengError(f"stored case is malformed: {exc!r}") from exc
+    except LiuchengError as exc:  # a tagged value that cannot be read, an unknown format
+        raise LiuchengError(f"stored case is malformed: {exc}") from exc
+    except RecursionError:
+        raise LiuchengError("stored case is nested too deeply to read") from None

@@ -25,9 +25,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from liucheng.engine.codec import plain_json
 from liucheng.errors import LiuchengError
 
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _MICROSECOND = timedelta(microseconds=1)
 
 # One stored event, unpacked: (seq, time, kind, element, token, variables as codec JSON
@@ -54,7 +54,7 @@ def pack(events: Sequence[Sequence[Any]], encode_changes: Callable[[Any], str]) 
             while entry[-1] is None:
                 entry.pop()
         packed.append(entry)
-    return _ENCODE(packed)
+    return plain_json(packed)
 
 
 def unpack(

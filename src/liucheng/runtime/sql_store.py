@@ -167,7 +167,6 @@ variable's value is read from.
 from __future__ import annotations
 
 import functools
-import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -192,6 +191,7 @@ from sqlalchemy.exc import IntegrityError
 
 from liucheng.engine.codec import dumps as encode_value
 from liucheng.engine.codec import loads as decode_value
+from liucheng.engine.codec import plain_json
 from liucheng.engine.serialize import instance_from_json, instance_to_dict
 from liucheng.engine.state import (
     Changes,
@@ -240,7 +240,6 @@ _START_TIMER_COLUMNS = (
     _ST.c.fired,
 )
 _PAGE = 200  # cases read per query by ``instances``
-_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 # A variable value matched by this many open tasks per task asked for is common (see "Finding
 # tasks by a variable's value"): a walk in page order then tests at most about
 # ``tasks / _COMMON_PER_PAGE`` tasks for a page.
@@ -357,10 +356,6 @@ class _Sql:
 
 
 _SQL = {False: _Sql(pg=False), True: _Sql(pg=True)}
-
-# Rows go into the JSON parameters of ``pg_write`` with times and numbers as text already
-# (``_pg_time``, ``_pg_number``).
-_ROWS_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 # == values the driver cannot take or give as they are ============================================
@@ -1641,7 +1636,7 @@ class _Written:
     def data(self) -> str:
         data = instance_to_dict(self.inst, include_history=False)
         data["history_base"] = self.last
-        return _JSON.encode(data)
+        return plain_json(data)
 
     def insert_row(self) -> tuple[Any, ...]:
         inst = self.inst
@@ -1730,7 +1725,8 @@ class _Written:
     def documents(self, stored: int) -> list[tuple[str, str]]:
         """The rows to write as ``pg_write`` parts: (part, JSON text) for each kind of row this
         save writes, in ``pg_write.PARTS`` order; kinds without rows are left out."""
-        encode = _ROWS_JSON.encode
+        # Rows go in with times and numbers as text already (``_pg_time``, ``_pg_number``).
+        encode = plain_json
         columns = pg_write.COLUMNS
         found: list[tuple[str, str]] = []
         for part, keys in (
