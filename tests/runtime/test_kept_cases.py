@@ -1,0 +1,134 @@
+"""Cases a store keeps between steps (``sql_store``: "Cases kept between steps").
+
+Two ``SqlStore`` objects on one database stand for two server processes: each keeps the cases
+it saved, and neither may ever act on a kept case that the other has changed since, nor keep a
+save that was undone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from liucheng import Engine
+from liucheng.runtime import SqlStore, sql_store
+
+MODEL = Path(__file__).parent / "models" / "kept_line.bpmn"
+
+
+class Undone(Exception):
+    pass
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def two_stores(request: pytest.FixtureRequest) -> Iterator[tuple[SqlStore, SqlStore]]:
+    if request.param == "sqlite":
+        url: str | sa.Engine = request.getfixturevalue("sqlite_url")
+    else:
+        url = request.getfixturevalue("postgres_engine")
+        request.getfixturevalue("postgresql_store")  # empties the tables
+    first, second = SqlStore(url), SqlStore(url)
+    yield first, second
+    first.close()
+    second.close()
+
+
+@pytest.fixture
+def decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The ids of the cases the stores decode from their JSON."""
+    seen: list[str] = []
+    decode = sql_store.instance_from_json
+
+    def counted(text: str) -> Any:
+        inst = decode(text)
+        seen.append(inst.id)
+        return inst
+
+    monkeypatch.setattr(sql_store, "instance_from_json", counted)
+    return seen
+
+
+def _engine(store: SqlStore) -> Engine:
+    engine = Engine(store=store)
+    engine.deploy(MODEL)
+    return engine
+
+
+def _complete(engine: Engine, case_id: str, node: str, **variables: Any) -> None:
+    (task,) = engine.tasks(instance=case_id)
+    assert task.node == node
+    engine.complete(task.id, variables)
+
+
+def test_a_case_saved_here_is_not_decoded_again(
+    two_stores: tuple[SqlStore, SqlStore], decodes: list[str]
+) -> None:
+    engine = _engine(two_stores[0])
+    case = engine.start("kept_line", {"n": 0})
+    _complete(engine, case.id, "a", n=1)
+    _complete(engine, case.id, "b", n=2)
+    _complete(engine, case.id, "c", n=3)
+    assert decodes == []
+    # What was kept is what the database holds: another store reads the same case.
+    other = _engine(two_stores[1])
+    assert other.instance(case.id).variables == {"n": 3}
+    assert other.path(case.id) == ["start", "a", "b", "c", "end"]
+    assert decodes == [case.id] * 2  # the other store saved nothing: it reads the JSON
+
+
+def test_a_case_changed_by_another_store_is_read_again(
+    two_stores: tuple[SqlStore, SqlStore], decodes: list[str]
+) -> None:
+    here, there = _engine(two_stores[0]), _engine(two_stores[1])
+    case = here.start("kept_line", {"n": 0})
+    _complete(here, case.id, "a", n=1)  # kept here at revision 1
+    _complete(there, case.id, "b", n=2, by="there")  # revision 2, saved by the other
+    assert decodes == [case.id]
+    # Here the kept case still waits at b; the database's case waits at c, and wins.
+    _complete(here, case.id, "c", n=3)
+    assert decodes == [case.id, case.id]
+    assert here.instance(case.id).variables == {"n": 3, "by": "there"}
+    assert here.path(case.id) == ["start", "a", "b", "c", "end"]
+
+
+def _save_then_undo(store: SqlStore, case_id: str, *, savepoint: bool) -> None:
+    """Change the case and save it, then undo the save: in a savepoint inside a transaction
+    that goes on and commits, or with the whole transaction."""
+    if savepoint:
+        with store.transaction(), pytest.raises(Undone), store.savepoint():
+            _change(store, case_id, "undone")
+        return
+    with pytest.raises(Undone), store.transaction():
+        _change(store, case_id, "undone")
+
+
+def _change(store: SqlStore, case_id: str, value: str) -> None:
+    inst = store.load(case_id)
+    assert inst is not None
+    inst.scopes[0].variables["mark"] = value
+    store.save(inst)
+    raise Undone
+
+
+@pytest.mark.parametrize("savepoint", [True, False], ids=["savepoint", "transaction"])
+def test_a_save_that_was_undone_is_not_kept(
+    two_stores: tuple[SqlStore, SqlStore], savepoint: bool
+) -> None:
+    """Here the undone save took the case to revision 2 in memory; the other store then
+    really saves revision 2.  Had the undone object been kept, here would act on it."""
+    here_store, there_store = two_stores
+    here = _engine(here_store)
+    case = here.start("kept_line", {"n": 0})
+    _complete(here, case.id, "a", n=1)  # revision 1, kept here
+    _save_then_undo(here_store, case.id, savepoint=savepoint)
+    loaded = there_store.load(case.id)
+    assert loaded is not None and loaded.rev == 1 and "mark" not in loaded.variables
+    loaded.scopes[0].variables["mark"] = "saved there"
+    there_store.save(loaded)  # revision 2
+    assert here.instance(case.id).variables == {"n": 1, "mark": "saved there"}
+    _complete(here, case.id, "b")
+    assert here.instance(case.id).variables == {"n": 1, "mark": "saved there"}
