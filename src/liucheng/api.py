@@ -82,6 +82,7 @@ from liucheng.store import (
     BufferedMessage,
     Comment,
     DeploymentRecord,
+    StaleCaseError,
     StartTimer,
     Store,
     TaskCursor,
@@ -993,9 +994,16 @@ class Engine:
         if self.clock.follows_system and CLOCK.get() is utc_now:
             # ``_step`` spelled out for the operation called most: its generic wrapper (star
             # arguments) cost a twentieth of a completion.
-            with self.store.transaction():
-                return self._complete(task_id, variables)
-        return self._complete_in_step(task_id, variables)
+            try:
+                with self.store.transaction():
+                    return self._complete(task_id, variables)
+            except StaleCaseError:  # see ``Store.load_for_task``: nothing was written
+                with self.store.transaction():
+                    return self._complete(task_id, variables)
+        try:
+            return self._complete_in_step(task_id, variables)
+        except StaleCaseError:
+            return self._complete_in_step(task_id, variables)
 
     def _complete(self, task_id: str, variables: Mapping[str, Any] | None) -> Case:
         values = _checked(variables)

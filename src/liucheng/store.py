@@ -30,7 +30,13 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
 
 from liucheng.engine.state import Instance, InstanceState, RawEvent, UserTask
-from liucheng.errors import LiuchengError
+from liucheng.errors import ConflictError, LiuchengError
+
+
+class StaleCaseError(ConflictError):
+    """A case a store kept between steps had been changed elsewhere (another server) when an
+    operation acted on it: nothing was written, and the operation may simply run again, on the
+    case as the database holds it (``Engine.complete`` does, once)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +235,12 @@ class Store(Protocol):
         ...
 
     def load_for_task(self, task_id: str) -> Instance | None:
-        """The case of an *open* task, loaded to change and ``save`` (one lookup, not two)."""
+        """The case of an *open* task, loaded to change and ``save`` (one lookup, not two).
+
+        Inside a transaction a store may hand out a case it kept from an earlier step without
+        asking the database whether it is still current; if it was not, the transaction ends
+        in ``StaleCaseError`` (nothing written), and the operation is run once more.
+        """
         ...
 
     def tasks(self, query: TaskQuery) -> list[UserTask]:

@@ -15,7 +15,10 @@ import pytest
 import sqlalchemy as sa
 
 from liucheng import Engine
+from liucheng.engine.executor import Run
+from liucheng.errors import ConflictError, LiuchengError
 from liucheng.runtime import SqlStore, sql_store
+from liucheng.store import StaleCaseError
 
 MODEL = Path(__file__).parent / "models" / "kept_line.bpmn"
 
@@ -132,3 +135,72 @@ def test_a_save_that_was_undone_is_not_kept(
     assert here.instance(case.id).variables == {"n": 1, "mark": "saved there"}
     _complete(here, case.id, "b")
     assert here.instance(case.id).variables == {"n": 1, "mark": "saved there"}
+
+
+def _change_elsewhere(store: SqlStore, case_id: str, **variables: Any) -> None:
+    inst = store.load(case_id)
+    assert inst is not None
+    inst.scopes[0].variables.update(variables)
+    store.save(inst)
+
+
+def test_a_kept_case_changed_elsewhere_is_completed_on_the_new_state(
+    two_stores: tuple[SqlStore, SqlStore], decodes: list[str]
+) -> None:
+    """Here keeps the case waiting at b and completes b without reading the row; the other
+    store changed the case meanwhile, so that save fails, and the completion runs again on the
+    case as the database holds it: nothing of the other store's change is lost."""
+    here_store, there_store = two_stores
+    here = _engine(here_store)
+    case = here.start("kept_line", {"n": 0})
+    _complete(here, case.id, "a", n=1)  # kept here at revision 1, waiting at b
+    _change_elsewhere(there_store, case.id, note="from there")  # revision 2
+    decodes.clear()
+    _complete(here, case.id, "b", n=2)
+    assert decodes == [case.id]  # read again, once
+    assert here.instance(case.id).variables == {"n": 2, "note": "from there"}
+    assert here.path(case.id) == ["start", "a", "b"]
+    loaded = there_store.load(case.id)
+    assert loaded is not None and loaded.rev == 3
+
+
+def test_a_task_completed_elsewhere_is_a_conflict_here(
+    two_stores: tuple[SqlStore, SqlStore],
+) -> None:
+    """Two servers complete the same task: exactly one wins; the other, holding the case as it
+    was before, is told the task is already completed, and writes nothing."""
+    here_store, there_store = two_stores
+    here, there = _engine(here_store), _engine(there_store)
+    case = here.start("kept_line", {"n": 0})
+    _complete(here, case.id, "a", n=1)  # kept here, waiting at b
+    (task,) = there.tasks(instance=case.id)
+    there.complete(task.id, {"n": 2, "by": "there"})
+    with pytest.raises(ConflictError, match="already completed"):
+        here.complete(task.id, {"n": 3, "by": "here"})
+    assert here.instance(case.id).variables == {"n": 2, "by": "there"}
+    assert [t.node for t in here.tasks(instance=case.id)] == ["c"]
+
+
+def test_an_error_on_a_current_kept_case_is_reported_as_itself(
+    two_stores: tuple[SqlStore, SqlStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A step on a kept case that fails for a reason of its own is not retried: the error is
+    the step's, and the case is unchanged."""
+    here = _engine(two_stores[0])
+    case = here.start("kept_line", {"n": 0})
+    _complete(here, case.id, "a", n=1)
+    calls: list[str] = []
+    original = Run.complete_task
+
+    def failing(self: Run, task: Any, values: Any) -> None:
+        calls.append(task.node)
+        raise LiuchengError("the step failed by itself")
+
+    monkeypatch.setattr(Run, "complete_task", failing)
+    with pytest.raises(LiuchengError, match="failed by itself") as raised:
+        _complete(here, case.id, "b", n=2)
+    assert not isinstance(raised.value, StaleCaseError)
+    assert calls == ["b"]  # not run again
+    monkeypatch.setattr(Run, "complete_task", original)
+    _complete(here, case.id, "b", n=2)
+    assert here.instance(case.id).variables == {"n": 2}
