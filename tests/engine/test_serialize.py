@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -235,3 +237,24 @@ def test_load_needs_the_process_deployed() -> None:
     with pytest.raises(UnknownProcessError):
         empty.load(engine.dump(case.id))
     assert empty.instances() == []
+
+
+def test_equal_times_in_other_zones_stay_apart() -> None:
+    """Events at the same instant in two zones (a dump from elsewhere) come back each in its
+    own zone: the time table tells them apart, and a dump keeps them apart."""
+    engine = _twin_engine()
+    case = engine.start("twin", {"days": 2, "rate": Decimal("1.05")})
+    data = json.loads(engine.dump(case.id))
+    first = datetime.fromisoformat(data["times"][0])
+    shanghai = first.astimezone(ZoneInfo("Asia/Shanghai"))
+    data["times"].append({"$datetime": shanghai.isoformat() + "[Asia/Shanghai]"})
+    for event in data["history"][3:]:
+        event[1] = len(data["times"]) - 1
+    other = _twin_engine()
+    other.load(json.dumps(data))
+    again = _twin_engine()
+    again.load(other.dump(case.id))
+    zones = [event.time.tzinfo for event in again.history(case.id)]
+    assert zones[:3] == [UTC] * 3
+    assert zones[3:] == [ZoneInfo("Asia/Shanghai")] * (len(zones) - 3)
+    assert {event.time for event in again.history(case.id)} == {first}

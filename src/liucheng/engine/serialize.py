@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from itertools import groupby
 from operator import itemgetter
 from typing import Any, NoReturn
 
@@ -109,19 +108,12 @@ _TIME_OF = itemgetter(1)
 
 
 def _history_rows(history: list[RawEvent], ref: Callable[[datetime | None], int | None]) -> Any:
-    """The events as JSON rows, each time as its index in the time table.
-
-    The events of one step share one time, so the events are taken a run of equal times at a
-    time: one lookup per step rather than one per event.
-    """
-    rows: list[list[Any]] = []
-    for time, run in groupby(history, _TIME_OF):
-        at = ref(time)
-        rows += [
-            [seq, at, kind, element, token, _changes_to_json(variables), detail]
-            for seq, _, kind, element, token, variables, detail in run
-        ]
-    return rows
+    """The events as JSON rows, each time as its index in the time table (``ref`` answers at
+    once for the time of the event before, which the events of one step share)."""
+    return [
+        [seq, ref(time), kind, element, token, _changes_to_json(variables), detail]
+        for seq, time, kind, element, token, variables, detail in history
+    ]
 
 
 def _changes_to_json(variables: Changes | None) -> Any:
