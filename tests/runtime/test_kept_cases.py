@@ -204,3 +204,25 @@ def test_an_error_on_a_current_kept_case_is_reported_as_itself(
     monkeypatch.setattr(Run, "complete_task", original)
     _complete(here, case.id, "b", n=2)
     assert here.instance(case.id).variables == {"n": 2}
+
+
+def test_the_steps_own_error_wins_when_the_check_cannot_run(
+    two_stores: tuple[SqlStore, SqlStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the database cannot even say whether the kept case was current, the caller hears of
+    the step's own failure, not of the check's."""
+    store = two_stores[0]
+    here = _engine(store)
+    case = here.start("kept_line", {"n": 0})
+    _complete(here, case.id, "a", n=1)
+
+    def failing(self: Run, task: Any, values: Any) -> None:
+        raise LiuchengError("the step failed by itself")
+
+    def no_answer(self: SqlStore, trusted: dict[str, int]) -> str | None:
+        raise RuntimeError("the database is gone")
+
+    monkeypatch.setattr(Run, "complete_task", failing)
+    monkeypatch.setattr(SqlStore, "_moved_on", no_answer)
+    with pytest.raises(LiuchengError, match="failed by itself"):
+        _complete(here, case.id, "b", n=2)

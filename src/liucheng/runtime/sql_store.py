@@ -839,7 +839,10 @@ class SqlStore:
                 tx.close()
         except Exception as exc:
             if tx.trusted:
-                stale = self._moved_on(tx.trusted)
+                try:
+                    stale = self._moved_on(tx.trusted)
+                except Exception:  # the database is gone too: the step's own error is the news
+                    raise exc from None
                 if stale is not None:
                     raise StaleCaseError(
                         f"case '{stale}' was changed elsewhere while this step ran"
