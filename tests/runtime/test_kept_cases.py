@@ -226,3 +226,19 @@ def test_the_steps_own_error_wins_when_the_check_cannot_run(
     monkeypatch.setattr(SqlStore, "_moved_on", no_answer)
     with pytest.raises(LiuchengError, match="failed by itself"):
         _complete(here, case.id, "b", n=2)
+
+
+def test_a_large_case_is_not_kept(
+    two_stores: tuple[SqlStore, SqlStore], decodes: list[str]
+) -> None:
+    """What a store keeps stays small: a case whose JSON is past the size limit is read from
+    the database at each step, and works the same."""
+    engine = _engine(two_stores[0])
+    big = "流" * (sql_store._KEPT_CASE_SIZE + 1)
+    small = engine.start("kept_line", {"n": 0})
+    large = engine.start("kept_line", {"n": 0, "text": big})
+    for case in (small, large):
+        _complete(engine, case.id, "a", n=1)
+        _complete(engine, case.id, "b", n=2)
+    assert decodes == [large.id, large.id]
+    assert engine.instance(large.id).variables == {"n": 2, "text": big}

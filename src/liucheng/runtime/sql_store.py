@@ -102,14 +102,15 @@ the same connection (``_Transaction.core``).
 Cases kept between steps
 ------------------------
 A case that a committed transaction saved is kept, as the object the engine left, with the
-revision it was saved at (the last ``_CASES_KEPT`` of them).  ``load`` and ``load_for_task``
-still read the row — its revision says whether the kept object is what the database holds —
-but when the revisions agree they hand out the kept object instead of decoding the JSON again,
-which was a seventh of a step's CPU time.  Every write of a case's row moves its revision
-(``save`` checks and increments it; ``insert`` writes a new case), so an equal revision means
-an equal case.  The object is taken out of the store when it is handed out: the engine changes
-it, and it comes back only when a transaction that saved it commits.  A save undone by a
-savepoint or a rollback leaves nothing kept.
+revision it was saved at: the last ``_CASES_KEPT`` of them, and only cases whose JSON has at
+most ``_KEPT_CASE_SIZE`` characters, so that what is kept stays within some tens of megabytes.
+``load`` and ``load_for_task`` still read the row — its revision says whether the kept object is
+what the database holds — but when the revisions agree they hand out the kept object instead of
+decoding the JSON again, which was a seventh of a step's CPU time. Every write of a case's row
+moves its revision (``save`` checks and increments it; ``insert`` writes a new case), so an
+equal revision means an equal case. The object is taken out of the store when it is handed out:
+the engine changes it, and it comes back only when a transaction that saved it commits. A save
+undone by a savepoint or a rollback leaves nothing kept.
 
 ``load_for_task`` inside a transaction goes one step further: when it keeps the case whose
 task is asked for, with that task open, it hands the case out without reading the row at all
@@ -470,7 +471,8 @@ def _sub_signature(sub: Any) -> tuple[Any, ...]:
 
 
 _SEEN_LIMIT = 10_000  # snapshots kept for cases loaded and not (yet) saved
-_CASES_KEPT = 2_000  # cases kept between steps (see "Cases kept between steps")
+_CASES_KEPT = 1_000  # cases kept between steps (see "Cases kept between steps")
+_KEPT_CASE_SIZE = 16_384  # characters of JSON: a larger case is decoded at each step instead
 
 
 # == one transaction on the driver's connection ==================================================
@@ -1013,7 +1015,7 @@ class SqlStore:
             inst.rev = 0
             written.done()
             self._remember(inst)
-            self._saved(inst)
+            self._saved(inst, written.size)
             return
         with self.transaction():
             tx = self._tx()
@@ -1026,7 +1028,7 @@ class SqlStore:
         inst.rev = 0
         written.done()
         self._remember(inst)
-        self._saved(inst)
+        self._saved(inst, written.size)
 
     def load(self, instance_id: str) -> Instance | None:
         """The case, with ``rev`` set and without history (see the module docstring)."""
@@ -1129,10 +1131,13 @@ class SqlStore:
         inst.rev += 1
         written.done()
         self._remember(inst)  # the same object may be saved again in this operation
-        self._saved(inst)
+        self._saved(inst, written.size)
 
-    def _saved(self, inst: Instance) -> None:
-        """Keep ``inst`` once what saved it has committed (see "Cases kept between steps")."""
+    def _saved(self, inst: Instance, size: int) -> None:
+        """Keep ``inst`` once what saved it has committed (see "Cases kept between steps"),
+        unless its JSON has ``size`` characters past ``_KEPT_CASE_SIZE``."""
+        if size > _KEPT_CASE_SIZE:
+            return
         tx: _Transaction | None = getattr(self._local, "tx", None)
         if tx is not None:
             tx.saved.append(inst)
@@ -1652,6 +1657,7 @@ class _Written:
         "last",
         "packed",
         "seen",
+        "size",
         "subs",
         "tasks",
         "values",
@@ -1664,6 +1670,7 @@ class _Written:
         self.inst = inst
         self.seen = seen
         self.values = values
+        self.size = 0  # characters of the case's JSON, once ``data`` wrote it
         to_time = values.time
         cid = inst.id
         tasks: Iterable[UserTask] = inst.tasks.values()
@@ -1731,7 +1738,9 @@ class _Written:
     def data(self) -> str:
         data = instance_to_dict(self.inst, include_history=False)
         data["history_base"] = self.last
-        return plain_json(data)
+        text = plain_json(data)
+        self.size = len(text)
+        return text
 
     def insert_row(self) -> tuple[Any, ...]:
         inst = self.inst
