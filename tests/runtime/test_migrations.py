@@ -9,6 +9,8 @@ primary keys, foreign keys, unique constraints and indexes, with a partial index
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -295,9 +297,10 @@ def _without_rowid(db: Any) -> set[str]:
     return {name for name, sql in rows if sql.rstrip().endswith("WITHOUT ROWID")}
 
 
-def test_0008_keeps_variable_rows_only_for_cases_with_open_tasks(tmp_path: Path) -> None:
-    """Rows an older release left for a case without open tasks go; a case with a task keeps
-    its rows, and is still found by them."""
+@contextmanager
+def _old_database(tmp_path: Path, revision: str) -> Iterator[tuple[str, sa.Engine, Any]]:
+    """A SQLite file at ``revision`` with ``store_case.bpmn`` deployed, and an in-memory
+    engine with the same model to make cases for it: (URL, database, engine)."""
     from liucheng import Clock, Engine
     from liucheng.runtime import SqlStore
 
@@ -305,11 +308,24 @@ def test_0008_keeps_variable_rows_only_for_cases_with_open_tasks(tmp_path: Path)
     url = f"sqlite:///{tmp_path / 'old.db'}"
     old = connect(url)
     try:
-        upgrade(old, revision="0007")
+        upgrade(old, revision=revision)
         store = SqlStore(old)
         Engine(store=store, clock=Clock.frozen(START)).deploy(model)
+        store.close()
         memory = Engine(clock=Clock.frozen(START))
         memory.deploy(model)
+        yield url, old, memory
+    finally:
+        old.dispose()
+
+
+def test_0008_keeps_variable_rows_only_for_cases_with_open_tasks(tmp_path: Path) -> None:
+    """Rows an older release left for a case without open tasks go; a case with a task keeps
+    its rows, and is still found by them."""
+    from liucheng import Clock, Engine
+    from liucheng.runtime import SqlStore
+
+    with _old_database(tmp_path, "0007") as (url, old, memory):
         ended = memory.start("store_line", {"note": "ended"})
         [task] = memory.tasks(instance=ended.id)
         memory.complete(task.id, {"ok": True})
@@ -324,12 +340,9 @@ def test_0008_keeps_variable_rows_only_for_cases_with_open_tasks(tmp_path: Path)
                 ),
                 {"id": ended.id},
             )
-        store.close()
         upgrade(old)
         with old.connect() as conn:
             rows = conn.execute(sa.text("SELECT instance_id, name FROM variables")).all()
-    finally:
-        old.dispose()
     assert sorted(rows) == [(open_case.id, "note")]
     engine = Engine(store=SqlStore(url), clock=Clock.frozen(START))
     [task] = engine.tasks(instance=open_case.id)
@@ -341,22 +354,12 @@ def test_0010_one_index_answers_a_process_s_tasks_and_their_due_dates(tmp_path: 
     """``tasks (process_id, due)`` replaces the indexes on ``process_id`` and ``due``; a task
     made before the upgrade is found by its process, and by due date within it, through the
     new index."""
-    from liucheng import Clock, Engine
     from liucheng.runtime import SqlStore
     from liucheng.store import TaskQuery
 
-    model = Path(__file__).parent / "models" / "store_case.bpmn"
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    old = connect(url)
-    try:
-        upgrade(old, revision="0009")
-        store = SqlStore(old)
-        Engine(store=store, clock=Clock.frozen(START)).deploy(model)
-        memory = Engine(clock=Clock.frozen(START))
-        memory.deploy(model)
+    with _old_database(tmp_path, "0009") as (url, old, memory):
         case = memory.start("store_line", {"note": "open"})
         insert_as_before_0011(old, memory, case.id)
-        store.close()
         upgrade(old)
         with old.connect() as conn:
             indexes = {i["name"]: i["column_names"] for i in sa.inspect(conn).get_indexes("tasks")}
@@ -375,8 +378,6 @@ def test_0010_one_index_answers_a_process_s_tasks_and_their_due_dates(tmp_path: 
                 sa.text("SELECT instance_id FROM tasks WHERE process_id = :p AND due <= :d"),
                 {"p": "store_line", "d": "2026-03-05 00:00:00.000000"},
             ).all()
-    finally:
-        old.dispose()
     assert indexes["ix_tasks_process_id_due"] == ["process_id", "due"]
     assert "ix_tasks_process_id" not in indexes and "ix_tasks_due" not in indexes
     assert any("ix_tasks_process_id_due" in str(row[-1]) for row in plan), plan
