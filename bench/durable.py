@@ -74,6 +74,13 @@ TARGETS = {
     ("PostgreSQL", 1): 150.0,
     ("PostgreSQL", CLIENTS): 350.0,
 }
+# What the issue gives, for scale, as the bare drivers' cases per second writing the same rows
+# on the machine the targets were set on (``bench.durable_raw`` measures it again in each run).
+ISSUE_RAW = {
+    ("SQLite", 1): 4700.0,
+    ("PostgreSQL", 1): 200.0,
+    ("PostgreSQL", CLIENTS): 450.0,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -461,13 +468,41 @@ FULL = Sizes(cases=1000, repeats=3, timers=100_000, tasks=1_000_000, lookups=200
 QUICK = Sizes(cases=20, repeats=1, timers=10_000, tasks=20_000, lookups=20)
 
 
+def _raw_table(results: list[DurableResult], raw: dict[tuple[str, int], Any]) -> Any:
+    """Liucheng's best runs beside the bare driver writing the same rows (``durable_raw``)."""
+    from rich.table import Table
+
+    table = Table(
+        title="The same rows by the bare driver (sqlite3, psycopg; this run) — "
+        "Liucheng's share of it, and the share the issue's targets ask"
+    )
+    for column in ("workload", "Liucheng", "bare driver", "share", "asked: target / issue's raw"):
+        table.add_column(column, justify="left" if column == "workload" else "right")
+    for r in results:
+        floor = raw.get((r.database, r.clients))
+        if floor is None or (r.clients > 1 and r.mode != "processes"):
+            continue
+        share = r.per_second / floor.per_second
+        asked = TARGETS[r.database, r.clients] / ISSUE_RAW[r.database, r.clients]
+        style = "green" if share >= asked else "red"
+        table.add_row(
+            r.title,
+            f"{r.per_second:,.0f}",
+            f"{floor.per_second:,.0f}",
+            f"[{style}]{share:.0%}[/{style}]",
+            f"{TARGETS[r.database, r.clients]:,.0f} / {ISSUE_RAW[r.database, r.clients]:,.0f}"
+            f" = {asked:.0%}",
+        )
+    return table
+
+
 def run_durable(
     console: Any, *, quick: bool, parts: tuple[str, ...] = PARTS, postgres: bool = True
 ) -> None:
     """Run the durable benchmark and print its tables (see the module docstring)."""
     from rich.table import Table
 
-    from bench import durable_scale
+    from bench import durable_raw, durable_scale
 
     sizes = QUICK if quick else FULL
     if postgres and "p1" in parts and not postgres_available():
@@ -480,6 +515,7 @@ def run_durable(
     if "p1" in parts:
         results: list[DurableResult] = []
         counts: dict[str, list[StatementCount]] = {}
+        raw: dict[tuple[str, int], durable_raw.RawResult] = {}
         databases = [("SQLite", sqlite_database)]
         if postgres:
             databases.append(("PostgreSQL", postgres_database))
@@ -499,6 +535,18 @@ def run_durable(
                     best = max(runs, key=lambda r: r.per_second)
                     results.append(replace(best, runs=tuple(r.per_second for r in runs)))
                 counts[name] = count_statements(url)
+                recordings = durable_raw.record(url, pass_engine)
+                for clients in (1, CLIENTS) if name == "PostgreSQL" else (1,):
+                    console.print(
+                        f"[dim]the same rows by the bare driver, {name}, {clients} "
+                        f"client{'s' if clients > 1 else ''}: {sizes.cases} cases, "
+                        f"{sizes.repeats} times…[/dim]"
+                    )
+                    raw_runs = [
+                        durable_raw.run_raw(url, name, recordings, sizes.cases, clients)
+                        for _ in range(sizes.repeats)
+                    ]
+                    raw[name, clients] = max(raw_runs, key=lambda r: r.per_second)
         table = Table(title="Durable: P1 end to end, full history (wall clock)")
         for column in ("workload", "cases/s", "all runs", "target", "complete p50", "complete p99"):
             table.add_column(column, justify="left" if column == "workload" else "right")
@@ -518,6 +566,7 @@ def run_durable(
                 f"{r.cpu_seconds / r.cases * 1000:.1f}" if r.cpu_seconds else "–",
             )
         console.print(table)
+        console.print(_raw_table(results, raw))
         for name, per_operation in counts.items():
             console.print(
                 f"SQL statements per operation on {name} (executemany = 1; BEGIN and COMMIT "
