@@ -83,6 +83,28 @@ def test_a_case_holding_a_list_stays_tracked_and_intact() -> None:
     assert engine.instance(case.id).variables == {"tags": ["a", "b"]}
 
 
+def test_history_events_are_forgotten_by_the_collector_before_the_oldest_generation() -> None:
+    """Changed variables are one flat tuple in an event, so two young collections forget every
+    event; as pairs, events that changed variables reached the oldest generation still tracked,
+    and their numbers started full collections (``Instance.history``)."""
+    engine = Engine(clock=Clock.frozen(START))
+    engine.deploy(KEPT)
+    gc.disable()  # only the two collections below look at the new events
+    try:
+        case = engine.start("kept", {"plate": "沪A·12345", "deposit": Decimal("50.00")})
+        engine.complete(engine.tasks(instance=case.id)[0].id, {"approved": True, "n": 3})
+        events = engine.store.history(case.id)
+        with_changes = [e for e in events if e[5] is not None]
+        assert len(with_changes) >= 3  # the start's variables, the task's completion, its change
+        gc.collect(0)
+        gc.collect(1)
+        assert [e for e in events if gc.is_tracked(e)] == []
+    finally:
+        gc.enable()
+    completed = [e for e in engine.history(case.id) if e.kind is HistoryKind.TASK_COMPLETED]
+    assert completed[0].variables == {"approved": True, "n": 3}
+
+
 def _stamped(case_variables: dict[str, object]) -> datetime:
     return datetime.fromisoformat(str(case_variables["stamped_at"]))
 

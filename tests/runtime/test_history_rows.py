@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from liucheng.engine.state import changes_dict
 from liucheng.errors import LiuchengError
 from liucheng.runtime import history_rows
 
@@ -16,14 +17,14 @@ AT = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 def encode(changed: Any) -> str:
-    return json.dumps(dict(changed))
+    return json.dumps(changes_dict(changed))
 
 
 def test_a_step_round_trips_with_one_time_stored_once_and_a_differing_time_as_an_offset() -> None:
     later = AT + timedelta(seconds=1, microseconds=5)
     events = [
         (4, AT, "element_started", "approve", 1, None, None),
-        (5, AT, "variables_changed", None, 1, (("ok", True),), None),
+        (5, AT, "variables_changed", None, 1, ("ok", True), None),
         (6, later, "task_created", "approve", 2, None, "c.2"),
     ]
     packed = history_rows.pack(events, encode)

@@ -185,6 +185,7 @@ def insert_as_before_0011(db: sa.Engine, memory: Any, case_id: str) -> None:
 def write_events_per_row(db: sa.Engine, case_id: str, events: Any) -> None:
     """History rows as releases before 0011 wrote them: one row per event."""
     from liucheng.engine.codec import dumps
+    from liucheng.engine.state import changes_dict
 
     with db.begin() as conn:
         conn.execute(
@@ -200,7 +201,7 @@ def write_events_per_row(db: sa.Engine, case_id: str, events: Any) -> None:
                     "kind": kind,
                     "element": element,
                     "token": token,
-                    "variables": dumps(dict(changed)) if changed is not None else None,
+                    "variables": dumps(changes_dict(changed)) if changed is not None else None,
                     "detail": detail,
                 }
                 for seq, time, kind, element, token, changed, detail in events

@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
+from itertools import chain
 from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -54,6 +55,7 @@ from liucheng.expr import Script
 
 _TEXT = {kind: kind.value for kind in HistoryKind}
 _new_tuple = tuple.__new__
+_flat = chain.from_iterable  # a mapping's items as one flat tuple's contents: ``Changes``
 _NO_VARIABLES: Mapping[str, Any] = MappingProxyType({})
 _NO_MESSAGES: list[Any] = []  # shared and never appended to: see ``publish``
 _NO_EFFECTS: list[Any] = []  # the same for ``effect``
@@ -207,8 +209,8 @@ class Run:
         detail: str | None = None,
     ) -> None:
         h = self.history
-        # A plain tuple with the kind as text: see ``Instance.history`` for why.
-        changes = tuple(variables.items()) if variables is not None else None
+        # A plain tuple with the kind as text, changes flat: see ``Instance.history`` for why.
+        changes = tuple(_flat(variables.items())) if variables is not None else None
         h.append((self.seq0 + len(h), self.now, _TEXT[kind], element, token, changes, detail))
 
     # == variables ==============================================================================
@@ -238,7 +240,7 @@ class Run:
     ) -> None:
         """Set each variable where it already lives, else on the process scope.
 
-        ``changes`` is ``values`` already as history pairs, when the caller made them.
+        ``changes`` is ``values`` already as history ``Changes``, when the caller made them.
         """
         if not values:
             return
@@ -255,9 +257,9 @@ class Run:
                         scope.variables[name] = value
                         break
                     s = scope.parent
-        pairs = changes or tuple(values.items())
+        flat = changes or tuple(_flat(values.items()))
         h = self.history  # ``record`` inlined: once per task completion and handler result
-        h.append((self.seq0 + len(h), self.now, _CHANGED, element, None, pairs, None))
+        h.append((self.seq0 + len(h), self.now, _CHANGED, element, None, flat, None))
 
     def create_data_objects(self, sid: int, element: str | None, specs: DataObjects) -> None:
         """A scope began: its data objects become its variables (see engine/data.py)."""
@@ -785,8 +787,8 @@ class Run:
             added = self.listened(node.id, node.listeners["task:complete"], "complete", view)
             variables = {**variables, **added}
         del self.inst.tasks[task_id]
-        # Both history events share one tuple of pairs: nothing ever changes a recorded event.
-        changes = tuple(variables.items())
+        # Both history events share one flat tuple: nothing ever changes a recorded event.
+        changes = tuple(_flat(variables.items()))
         h = self.history
         event = (
             self.seq0 + len(h),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
+from itertools import chain
 from operator import itemgetter
 from typing import Any, NoReturn
 
@@ -33,6 +34,7 @@ from liucheng.engine.state import (
     Token,
     TokenState,
     UserTask,
+    changes_dict,
 )
 from liucheng.errors import LiuchengError
 
@@ -105,6 +107,7 @@ def _when(times: list[datetime], ref: Any) -> datetime:
 
 _KIND_TEXT = {k.value: k.value for k in HistoryKind}
 _TIME_OF = itemgetter(1)
+_flat = chain.from_iterable  # ``flat_changes`` inlined, once per stored event with changes
 
 
 def _history_rows(history: list[RawEvent], ref: Callable[[datetime | None], int | None]) -> Any:
@@ -119,7 +122,7 @@ def _history_rows(history: list[RawEvent], ref: Callable[[datetime | None], int 
 def _changes_to_json(variables: Changes | None) -> Any:
     if variables is None:
         return None
-    changed = dict(variables)
+    changed = changes_dict(variables)
     if _PLAIN.issuperset(map(type, changed.values())):
         return changed  # a fresh dict of plain values: nothing to encode
     return to_jsonable(changed)
@@ -313,7 +316,7 @@ def _history_from(rows: Any, times: list[datetime]) -> list[RawEvent]:
                 kinds[kind],
                 element,
                 token,
-                None if variables is None else tuple(revive(variables).items()),
+                None if variables is None else tuple(_flat(revive(variables).items())),
                 detail,
             )
             for seq, time, kind, element, token, variables, detail in rows

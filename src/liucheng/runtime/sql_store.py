@@ -225,6 +225,8 @@ from liucheng.engine.state import (
     Subscription,
     SubscriptionKind,
     UserTask,
+    changes_dict,
+    flat_changes,
 )
 from liucheng.errors import ConflictError, LiuchengError
 from liucheng.runtime import history_rows, pg_write, schema
@@ -1862,15 +1864,14 @@ class _Written:
 def _encode_changes(changed: Changes) -> str:
     """An event's changed variables as the codec JSON of an object (refuses what cannot be
     stored)."""
-    return encode_value(dict(changed))
+    return encode_value(changes_dict(changed))
 
 
 def _changes(stored: str | None) -> Changes | None:
-    """An event's changed variables, stored as a JSON object, as the engine's (name, value)
-    pairs."""
+    """An event's changed variables, stored as a JSON object, as the engine's ``Changes``."""
     if stored is None:
         return None
-    return tuple(decode_value(stored).items())
+    return flat_changes(decode_value(stored))
 
 
 def _same_value(old: Any, new: Any) -> bool:
