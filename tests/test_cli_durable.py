@@ -231,3 +231,23 @@ def test_comments_are_shown_and_survive_export_and_import(tmp_path: Path) -> Non
     assert "plate checked" in cli(moved, "show", case_id)
     out = cli(moved, "decide", "pass_deposit", "--var", "applicant_type=guest")
     assert json.loads(out)["deposit"] == "0"
+
+
+def test_jobs_lists_what_the_worker_will_run(tmp_path: Path) -> None:
+    db = tmp_path / "jobs.db"
+    models = Path(__file__).parent / "engine" / "models"
+    cli(db, "deploy", str(models / "test_async_jobs.bpmn"))
+    case_id = cli(db, "start", "send_sms").splitlines()[0]
+    out = cli(db, "jobs")
+    assert re.search(rf"{case_id} +│ send_sms +│ sms +│ enter the element +│ +│", out), out
+
+    cli(db, "worker", "--once")  # no SMS handler in a bare command line: the attempt fails
+    assert re.search(r"│ sms +│ try the element again +│ 1 of 3 failed +│", cli(db, "jobs"))
+
+    cli(db, "deploy", str(models / "test_timer_start_cycle.bpmn"))
+    out = cli(db, "jobs", "--limit", "1")
+    assert "try the element again" in out and "every_hour" not in out
+    assert "only the first 1: see more with --limit" in out
+    out = cli(db, "jobs")
+    assert re.search(r"\(a new case\) +│ hourly_check +│ every_hour +│ start a case, then", out)
+    assert "every R3/PT1H" in out and "only the first" not in out

@@ -3,7 +3,7 @@
 The public Python API is re-exported here; everything else is an implementation detail.
 """
 
-from liucheng.api import Case, Deployment, Engine
+from liucheng.api import Case, Deployment, Engine, Job, JobKind
 from liucheng.engine.clock import Clock
 from liucheng.engine.state import HistoryEvent, HistoryKind, Incident, InstanceState, UserTask
 from liucheng.errors import (
@@ -40,6 +40,8 @@ __all__ = [
     "HistoryKind",
     "Incident",
     "InstanceState",
+    "Job",
+    "JobKind",
     "LiuchengError",
     "ScriptError",
     "UnknownInstanceError",

@@ -14,6 +14,7 @@ case threw to the cases waiting for them.
 from __future__ import annotations
 
 import collections
+import enum
 import functools
 import hashlib
 import itertools
@@ -22,7 +23,7 @@ import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
@@ -38,6 +39,7 @@ from liucheng.engine.clock import Clock
 from liucheng.engine.codec import from_jsonable, to_jsonable
 from liucheng.engine.conditions import conditional_starts
 from liucheng.engine.executor import (
+    AFTER_MARK,
     CallCancelled,
     CallEnded,
     CallStart,
@@ -195,6 +197,28 @@ class LockedTask(NamedTuple):
     def topic(self) -> str:
         topic: str = self.task.topic
         return topic
+
+
+class JobKind(enum.StrEnum):
+    """What a waiting job does when it falls due (``Engine.jobs``)."""
+
+    TIMER = "timer"  # a timer event a case waits at fires
+    START_TIMER = "start timer"  # a timer start event starts a new case
+    JOB = "job"  # an asynchronous continuation, or a failed service call tried again
+
+
+class Job(NamedTuple):
+    """A timer or job waiting to fall due, as an operator sees it (``Engine.jobs``)."""
+
+    due: datetime
+    kind: JobKind
+    process_id: str
+    element: str  # the timer event, or the element the job enters (or continues after)
+    instance_id: str | None  # None for a timer start event: it starts a new case
+    cycle: str | None = None  # a repeating timer's cycle (ISO 8601)
+    after: bool = False  # a job that continues after its element completed
+    failed: int = 0  # a job: attempts that failed so far
+    attempts: int = 0  # a job: attempts allowed in all (the element's retry cycle)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1406,6 +1430,41 @@ class Engine:
                 others.append(replace(start, due=nxt, fired=start.fired + 1))
         self.store.replace_start_timers(start.process_id, others)
 
+    def jobs(self, *, limit: int | None = None) -> list[Job]:
+        """The timers and jobs waiting to fall due, earliest first (the first ``limit``): what
+        workers will run, with what each does, for an operator to see.
+
+        A job's ``failed`` attempts count the tries of a service call that failed; when they
+        reach ``attempts`` an incident replaces the job.  A case that a worker moved on since
+        the list was read is left out.
+        """
+        waiting: list[tuple[datetime, str, int | StartTimer]] = [
+            (due, case_id, sub_id) for due, case_id, sub_id in self.store.due_timers(_END)
+        ]
+        waiting += [(t.due, t.process_id, t) for t in self.store.start_timers()]
+        waiting.sort(key=_first)
+        found: list[Job] = []
+        cases: dict[str, Instance | None] = {}
+        for due, owner, what in waiting[:limit] if limit is not None else waiting:
+            if isinstance(what, StartTimer):
+                found.append(Job(due, JobKind.START_TIMER, owner, what.node, None, what.cycle))
+                continue
+            if owner not in cases:
+                cases[owner] = self.store.load(owner)
+            inst = cases[owner]
+            sub = inst.subscriptions.get(what) if inst is not None else None
+            if inst is None or sub is None:
+                continue
+            if sub.kind is SubscriptionKind.JOB:
+                node = self._process(inst.process_id, inst.version).nodes.get(sub.node)
+                allowed = node.job_attempts if node is not None else 0
+                after = sub.message == AFTER_MARK
+                job = Job(due, JobKind.JOB, inst.process_id, sub.node, inst.id, None, after)
+                found.append(job._replace(failed=sub.fired, attempts=allowed))
+            else:
+                found.append(Job(due, JobKind.TIMER, inst.process_id, sub.node, inst.id, sub.cycle))
+        return found
+
     # == incidents ==============================================================================
     def incidents(self, instance: str | None = None) -> list[tuple[str, Incident]]:
         insts = [self._get(instance)] if instance else self.store.instances()
@@ -1507,6 +1566,8 @@ def _read_source(source: str | Path | bytes, name: str | None) -> tuple[bytes, s
 
 
 _created = operator.attrgetter("created")
+_first = operator.itemgetter(0)
+_END = datetime.max.replace(tzinfo=UTC)  # later than anything is due
 TIMER_BATCH = 100  # case timers fired per transaction by ``run_due_jobs``
 
 

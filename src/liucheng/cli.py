@@ -11,7 +11,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -28,7 +28,7 @@ from liucheng.transfer import read_export, write_export
 from liucheng.where import render_position
 
 if TYPE_CHECKING:
-    from liucheng.api import Engine
+    from liucheng.api import Engine, Job
 
 app = typer.Typer(
     name="liucheng",
@@ -570,23 +570,48 @@ def retry(
 
 
 @app.command()
-def jobs(db: DbOption = None) -> None:
-    """List timers waiting to fire, earliest first."""
+def jobs(
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, help="at most this many, earliest first")
+    ] = 100,
+    db: DbOption = None,
+) -> None:
+    """List timers and jobs waiting to fall due, earliest first: what the worker will run."""
 
     def action() -> None:
         engine = _engine(db)
-        table = Table(_("due"), _id_column(_("case")), _("wait"))
-        for due, case_id, sub_id in engine.store.due_timers(datetime.max.replace(tzinfo=UTC)):
-            table.add_row(due.isoformat(timespec="seconds"), case_id, str(sub_id))
-        for timer in engine.store.start_timers():
+        found = engine.jobs(limit=limit + 1)
+        table = Table(
+            _("due"), _id_column(_("case")), _("process"), _("element"), _("job"), _("attempts")
+        )
+        for job in found[:limit]:
             table.add_row(
-                timer.due.isoformat(timespec="seconds"),
-                _("(starts {process})", process=timer.process_id),
-                timer.node,
+                job.due.isoformat(timespec="seconds"),
+                job.instance_id or _("(a new case)"),
+                job.process_id,
+                job.element,
+                _job_text(job),
+                _("{failed} of {attempts} failed", failed=job.failed, attempts=job.attempts)
+                if job.failed
+                else "",
             )
         _show(table)
+        if len(found) > limit:
+            console.print(_("only the first {n}: see more with --limit", n=limit))
 
     _run(action)
+
+
+def _job_text(job: Job) -> str:
+    """What a job will do, in the operator's words."""
+    from liucheng.api import JobKind
+
+    if job.kind is JobKind.JOB:
+        if job.after:
+            return _("go on after the element")
+        return _("try the element again") if job.failed else _("enter the element")
+    what = _("start a case") if job.kind is JobKind.START_TIMER else _("timer fires")
+    return _("{what}, then every {cycle}", what=what, cycle=job.cycle) if job.cycle else what
 
 
 @app.command()
@@ -595,7 +620,7 @@ def worker(
     interval: Annotated[float, typer.Option("--interval", help="seconds between rounds")] = 1.0,
     db: DbOption = None,
 ) -> None:
-    """Fire due timers, round after round, until stopped (Ctrl-C)."""
+    """Run due timers and jobs, round after round, until stopped (Ctrl-C)."""
 
     def action() -> None:
         engine = _engine(db)

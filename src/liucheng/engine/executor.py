@@ -59,7 +59,7 @@ _flat = chain.from_iterable  # a mapping's items as one flat tuple's contents: `
 _NO_VARIABLES: Mapping[str, Any] = MappingProxyType({})
 _NO_MESSAGES: list[Any] = []  # shared and never appended to: see ``publish``
 _NO_EFFECTS: list[Any] = []  # the same for ``effect``
-_AFTER = "after"  # the mark of a job that continues after its element (``Run.park``)
+AFTER_MARK = "after"  # the mark of a job that continues after its element (``Run.park``)
 _STARTED: str = HistoryKind.ELEMENT_STARTED.value
 _COMPLETED: str = HistoryKind.ELEMENT_COMPLETED.value
 _FLOW_TAKEN: str = HistoryKind.FLOW_TAKEN.value
@@ -1511,7 +1511,7 @@ class Run:
         fails, a condition that cannot be evaluated) is retried by the job without undoing
         what came before.  An after-job is marked by ``message`` "after".
         """
-        mark = _AFTER if after else None
+        mark = AFTER_MARK if after else None
         job = Subscription(
             self.inst.new_id(), SubscriptionKind.JOB, node.id, tok.id, mark, due=self.now
         )
@@ -1538,7 +1538,7 @@ class Run:
         """Carry a parked token into its element, or on from it (see ``park``)."""
         tok = self.tokens[job.token]
         del self.inst.subscriptions[job.id]
-        if job.message == _AFTER:
+        if job.message == AFTER_MARK:
             self.go_on(tok, self.proc.nodes[job.node])
             self.drain()
             return
