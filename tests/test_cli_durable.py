@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -251,3 +252,48 @@ def test_jobs_lists_what_the_worker_will_run(tmp_path: Path) -> None:
     out = cli(db, "jobs")
     assert re.search(r"\(a new case\) +│ hourly_check +│ every_hour +│ start a case, then", out)
     assert "every R3/PT1H" in out and "only the first" not in out
+
+
+def test_a_worker_reports_an_undone_round_and_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from liucheng import api
+    from liucheng.store import ClaimExpiredError
+
+    db = tmp_path / "worker.db"
+    cli(db, "db", "upgrade")
+    rounds: list[dict[str, object]] = []
+
+    def run_due_jobs(self: api.Engine, **claims: object) -> int:
+        rounds.append(claims)
+        if len(rounds) == 1:
+            raise ClaimExpiredError("the claim expired")
+        return 2
+
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        if len(sleeps) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(api.Engine, "run_due_jobs", run_due_jobs)
+    monkeypatch.setattr("liucheng.cli.time.sleep", sleep)
+    out = cli(db, "worker", "--lock-for", "30", "--interval", "0.5")
+    assert out.splitlines() == [
+        "round undone: the claim expired",
+        "2 timer(s) fired",
+        "worker stopped",
+    ]
+    assert rounds == [{"lock_for": timedelta(seconds=30)}] * 2 and sleeps == [0.5, 0.5]
+
+    rounds.clear()
+    assert "the claim expired" in fails(db, "worker", "--once")  # one round: its error is the news
+    assert rounds == [{}]  # no --lock-for: the engine's own
+
+
+def test_the_worker_help_names_the_engine_s_claim_expiry(tmp_path: Path) -> None:
+    from liucheng.api import JOB_LOCK
+
+    out = CliRunner().invoke(app, ["worker", "--help"], env={"COLUMNS": "200"}).output
+    assert f"default: the engine's, {JOB_LOCK.total_seconds():.0f}" in out

@@ -199,6 +199,9 @@ class LockedTask(NamedTuple):
         return topic
 
 
+JOB_LOCK = timedelta(minutes=5)  # a worker's claim expires after this long without a word
+
+
 class JobKind(enum.StrEnum):
     """What a waiting job does when it falls due (``Engine.jobs``)."""
 
@@ -259,7 +262,7 @@ class Engine:
             store = SqlStore(url, migrate=True)  # tables created or upgraded on first use
         self.store: Store = store if store is not None else MemoryStore()
         tz = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
-        self.env = Environment(timezone=tz)
+        self.env = Environment(timezone=tz, calling_out=self.store.calling_out)
         self.env.new_case_id = self._new_case_id
         self.env.has_process = self._has_process
         if calendars is not None:
@@ -1288,12 +1291,15 @@ class Engine:
         return min(dues, default=None)
 
     @_clocked
-    def run_due_jobs(self) -> int:
-        """Fire every timer that is due by the clock's now, earliest first; return how many.
+    def run_due_jobs(self, *, lock_for: timedelta = JOB_LOCK) -> int:
+        """Fire every timer and run every job due by the clock's now, earliest first; return
+        how many.
 
         Case timers fire ``TIMER_BATCH`` to a transaction, each in a savepoint of its own, so
         one failure does not undo the others (see ``_fire_timers``); timer start events fire in
-        a transaction each.
+        a transaction each.  A batch's claim on its cases expires when this worker stops
+        talking to the database for ``lock_for`` (a handler that hangs): another worker then
+        takes the cases over, and this call raises ``ClaimExpiredError`` with the batch undone.
         """
         fired = 0
         tz = self.env.timezone
@@ -1308,9 +1314,11 @@ class Engine:
             for start in starts:
                 fired += self._fire_start_timer(start, tz)
             for first in range(0, len(due), TIMER_BATCH):
-                fired += self._fire_timers(due[first : first + TIMER_BATCH], held)
+                fired += self._fire_timers(due[first : first + TIMER_BATCH], held, lock_for)
 
-    def _fire_timers(self, batch: Sequence[tuple[datetime, str, int]], held: set[str]) -> int:
+    def _fire_timers(
+        self, batch: Sequence[tuple[datetime, str, int]], held: set[str], lock_for: timedelta
+    ) -> int:
         """Fire case timers in one transaction, each in a savepoint (``_fire_timer``).
 
         One commit for many timers: with a transaction per timer, beginning and committing was
@@ -1326,7 +1334,8 @@ class Engine:
         fired = 0
         failure: Exception | None = None
         with self.store.transaction():
-            claimed = self.store.claim_cases(sorted({case_id for _, case_id, _ in batch}))
+            ids = sorted({case_id for _, case_id, _ in batch})
+            claimed = self.store.claim_cases(ids, lock_for)
             for _, instance_id, sub_id in batch:
                 if instance_id not in claimed:
                     held.add(instance_id)  # another worker holds it: its timers are its work

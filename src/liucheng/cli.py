@@ -21,7 +21,7 @@ from rich.table import Column, Table
 
 from liucheng.cli_values import parse_assignments
 from liucheng.engine.state import InstanceState
-from liucheng.errors import LiuchengError
+from liucheng.errors import ConflictError, LiuchengError
 from liucheng.i18n import _, set_language
 from liucheng.store import TaskCursor
 from liucheng.transfer import read_export, write_export
@@ -618,14 +618,35 @@ def _job_text(job: Job) -> str:
 def worker(
     once: Annotated[bool, typer.Option("--once", help="fire what is due, then exit")] = False,
     interval: Annotated[float, typer.Option("--interval", help="seconds between rounds")] = 1.0,
+    lock_for: Annotated[
+        float | None,
+        typer.Option(
+            "--lock-for",
+            min=0.001,
+            help="seconds a claim on cases survives while this worker is quiet (a slow "
+            "handler); default: the engine's, 300",
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
-    """Run due timers and jobs, round after round, until stopped (Ctrl-C)."""
+    """Run due timers and jobs, round after round, until stopped (Ctrl-C).
+
+    Any number of workers may share a PostgreSQL database: each round claims the cases it runs
+    and skips those another worker holds.  A round that loses its claim (quiet for longer than
+    --lock-for) or a race is undone and reported, and the worker goes on.
+    """
 
     def action() -> None:
         engine = _engine(db)
+        claims = {} if lock_for is None else {"lock_for": timedelta(seconds=lock_for)}
         while True:
-            fired = engine.run_due_jobs()
+            try:
+                fired = engine.run_due_jobs(**claims)
+            except ConflictError as exc:
+                if once:
+                    raise
+                console.print(_("round undone: {reason}", reason=str(exc)))
+                fired = 0
             if fired:
                 console.print(_("{n} timer(s) fired", n=fired))
             if once:

@@ -12,7 +12,7 @@ import operator
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import chain
 from typing import Any
 
@@ -303,8 +303,15 @@ class MemoryStore:
             default=None,
         )
 
-    def claim_cases(self, instance_ids: Sequence[str]) -> set[str]:
-        return set(instance_ids)  # the store's lock, held for the whole operation, is the claim
+    def claim_cases(
+        self, instance_ids: Sequence[str], lock_for: timedelta | None = None
+    ) -> set[str]:
+        # The store's lock, held for the whole operation, is the claim; one process, so no
+        # worker elsewhere could take an expired one over.
+        return set(instance_ids)
+
+    def calling_out(self) -> None:
+        return None  # nothing queued, and claims do not expire (see ``claim_cases``)
 
     # -- comments and attachments -----------------------------------------------------------
     def add_comment(self, comment: Comment) -> None:

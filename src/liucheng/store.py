@@ -26,7 +26,7 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
 from liucheng.engine.state import Instance, InstanceState, RawEvent, UserTask
@@ -37,6 +37,12 @@ class StaleCaseError(ConflictError):
     """A case a store kept between steps had been changed elsewhere (another server) when an
     operation acted on it: nothing was written, and the operation may simply run again, on the
     case as the database holds it (``Engine.complete`` does, once)."""
+
+
+class ClaimExpiredError(ConflictError):
+    """A worker's claim on the cases of its batch expired while it ran (it went quiet for
+    longer than ``lock_for``, see ``Store.claim_cases``): the database ended its transaction,
+    so nothing of the batch was written, and another worker may have run those jobs since."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,13 +269,24 @@ class Store(Protocol):
         """When the earliest timer of any active case falls due."""
         ...
 
-    def claim_cases(self, instance_ids: Sequence[str]) -> set[str]:
+    def claim_cases(
+        self, instance_ids: Sequence[str], lock_for: timedelta | None = None
+    ) -> set[str]:
         """Inside a transaction: lock the cases no other worker holds, and return their ids.
 
         Workers firing due timers claim the cases of a batch first and skip the others, so no
         two work on one job at once and none waits for another.  The lock lasts until the
         transaction ends: a worker that dies loses its connection, and with it its claims.
+        ``lock_for`` is when the claim expires if the worker stops talking to the database (a
+        handler that hangs, a host that vanished): the database then ends the transaction and
+        another worker takes the cases over.
         """
+        ...
+
+    def calling_out(self) -> None:
+        """A registered handler (code outside the engine, perhaps a network call) is about to
+        run in this thread's step: let an expiring claim see the worker go quiet while it
+        runs (``claim_cases``)."""
         ...
 
     # -- comments and attachments -----------------------------------------------------------

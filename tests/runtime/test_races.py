@@ -20,6 +20,7 @@ Either way the history shows the step once, with the winner's variables.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from functools import partial
@@ -29,12 +30,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from liucheng import Clock, Engine
+from liucheng import Clock, Engine, InstanceState
 from liucheng.engine.state import HistoryKind
 from liucheng.errors import ConflictError, CorrelationError
 from liucheng.runtime import SqlStore
+from liucheng.store import ClaimExpiredError
 
 MODELS = Path(__file__).parent / "models"
+ENGINE_MODELS = Path(__file__).parents[1] / "engine" / "models"
 START = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 ROUNDS = 20
 
@@ -290,3 +293,65 @@ def test_a_worker_skips_the_cases_another_worker_holds(
         assert b.engine.instance(held).active == ("wait",)
     assert b.engine.run_due_jobs() == 1  # the hold ended: now it is anybody's
     assert a.engine.instance(held).active == ("after",)
+
+
+def test_a_claim_expires_when_its_worker_goes_quiet_and_another_worker_takes_over(
+    postgresql_store: SqlStore,
+) -> None:
+    """A worker whose service handler hangs holds its claim only for ``lock_for`` of quiet:
+    PostgreSQL then ends its transaction, another worker runs the job, and the hung worker gets
+    ``ClaimExpiredError`` with nothing of its batch written (and goes on working afterwards)."""
+    url = postgresql_store.engine.url.render_as_string(hide_password=False)
+    a, b = Worker(url), Worker(url)
+    try:
+        a.engine.deploy(ENGINE_MODELS / "test_async_jobs.bpmn")
+        entered, release = threading.Event(), threading.Event()
+        calls: list[str] = []
+
+        def hangs(variables: dict[str, Any]) -> dict[str, Any]:
+            calls.append("a")
+            entered.set()
+            release.wait(timeout=20)
+            return {"sms_sent": "a"}
+
+        def answers(variables: dict[str, Any]) -> dict[str, Any]:
+            calls.append("b")
+            return {"sms_sent": "b"}
+
+        a.engine.register_service("sms", hangs)
+        b.engine.register_service("sms", answers)
+        case_id = a.engine.start("send_sms").id
+        outcome: list[Any] = []
+
+        def run_a() -> None:
+            try:
+                outcome.append(a.engine.run_due_jobs(lock_for=timedelta(seconds=1)))
+            except Exception as exc:  # the outcome under test
+                outcome.append(exc)
+
+        thread = threading.Thread(target=run_a)
+        thread.start()
+        assert entered.wait(timeout=10)
+        assert b.engine.run_due_jobs() == 0  # claimed by the hung worker: skipped, not waited for
+        deadline = time.monotonic() + 15
+        while (fired := b.engine.run_due_jobs()) == 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert fired == 1  # the claim expired: the job was anybody's
+        release.set()
+        thread.join(timeout=20)
+        assert not thread.is_alive()
+        assert len(outcome) == 1 and isinstance(outcome[0], ClaimExpiredError)
+        assert calls == ["a", "b"]  # a handler may run more than once: at least once, per step
+        case = b.engine.instance(case_id)
+        assert case.state is InstanceState.COMPLETED and case.variables["sms_sent"] == "b"
+        assert [e.element for e in kinds(b.engine, case_id, HistoryKind.ELEMENT_COMPLETED)] == [
+            "start",
+            "record",
+            "sms",
+            "end",
+        ]
+        assert a.engine.run_due_jobs() == 0  # the hung worker goes on, on a new connection
+        assert a.engine.instance(case_id).variables["sms_sent"] == "b"
+    finally:
+        a.close()
+        b.close()

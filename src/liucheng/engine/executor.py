@@ -145,6 +145,10 @@ def _any_process(process_id: str, version: int | None) -> bool:
     return False
 
 
+def _nothing() -> None:
+    return None
+
+
 @dataclass(slots=True)
 class Environment:
     """What a run may call out to: handlers registered with the engine, and the time zone."""
@@ -159,6 +163,9 @@ class Environment:
     timezone: tzinfo | None = None
     # the organisation's business calendars; working-time durations (``P3WD``) count on them
     calendars: CalendarSet = field(default_factory=CalendarSet.standard)
+    # called before a registered handler runs, since it may take long (a network call): the
+    # store settles what it has queued, so a worker's claim can expire while it waits
+    calling_out: Callable[[], None] = _nothing
 
     def calendar(self, name: str | None) -> BusinessCalendar:
         """The calendar a timer or due date names, or the default one."""
@@ -826,6 +833,7 @@ class Run:
         if handler is None:
             self.incident(tok, node, "service", f"no service handler is registered for '{name}'")
             return False
+        self.env.calling_out()  # outside ``try``: the store's error is not the handler's
         try:
             result = handler(_handler_copy(self.view(tok)))
         except BpmnError as exc:
@@ -2027,6 +2035,8 @@ class Run:
         for listener in listeners:
             current: Mapping[str, Any] = {**view, **changed} if changed else view
             what = f"the {event} listener {listener.written} of '{element}'"
+            if listener.handler is not None:
+                self.env.calling_out()  # outside ``try``: the store's error is not the handler's
             try:
                 if listener.handler is not None:
                     handler = self.env.services.get(listener.handler)

@@ -195,7 +195,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple, cast
 
@@ -208,10 +208,11 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     tuple_,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from liucheng.engine.codec import dumps as encode_value
 from liucheng.engine.codec import loads as decode_value
@@ -236,6 +237,7 @@ from liucheng.runtime.database import upgrade as upgrade_schema
 from liucheng.store import (
     Attachment,
     BufferedMessage,
+    ClaimExpiredError,
     Comment,
     DeploymentRecord,
     StaleCaseError,
@@ -247,6 +249,8 @@ from liucheng.store import (
 _I = schema.instances
 _T = schema.tasks
 _H = schema.history
+# ``SET LOCAL`` with a parameter: a claim's expiry, for the rest of the transaction.
+_IDLE_TIMEOUT = text("SELECT set_config('idle_in_transaction_session_timeout', :ms, true)")
 _D = schema.deployments
 _ST = schema.start_timers
 _MB = schema.message_buffer
@@ -505,6 +509,7 @@ class _Transaction:
         "connections",
         "cursor",
         "engine",
+        "expiring",
         "fairy",
         "pg",
         "raw",
@@ -528,6 +533,7 @@ class _Transaction:
         self._pending: tuple[str, Sequence[Any]] | None = None  # PostgreSQL: the held write
         self.saved: list[Instance] = []  # the cases saved, kept by the store once committed
         self.trusted: dict[str, int] = {}  # kept cases handed out unread: id -> revision
+        self.expiring = False  # holds a worker's claim that expires (``claim_cases``)
         self.fairy = connections.take()  # on PostgreSQL in autocommit mode
         self.raw: Any = cast(Any, self.fairy.driver_connection)  # sqlite3 or psycopg
         try:
@@ -729,6 +735,12 @@ class _Transaction:
             raise
         self.command(f"RELEASE SAVEPOINT {name}")
 
+    def settle(self) -> None:
+        """PostgreSQL: send what is queued and wait for it, so that the server sees the session
+        idle in its transaction until the next statement (``SqlStore.calling_out``)."""
+        if self.pg and self._pipeline is not None:
+            self._sync()
+
     def _rollback_to(self, name: str) -> None:
         if self.pg and self._pipeline is not None:
             # What the failed work queued: its error is the one already being raised.
@@ -842,6 +854,12 @@ class SqlStore:
                 local.tx = None
                 tx.close()
         except Exception as exc:
+            if tx.expiring and _connection_lost(exc):
+                raise ClaimExpiredError(
+                    "the database ended this worker's transaction while it held its claim "
+                    "(quiet for longer than lock_for, or the connection was lost): nothing was "
+                    "written, and another worker may have run the jobs since"
+                ) from exc
             if tx.trusted:
                 try:
                     stale = self._moved_on(tx.trusted)
@@ -1357,13 +1375,25 @@ class SqlStore:
                 update(_X).where(_X.c.id == task_id).values(lock_owner=None, lock_expires=None)
             )
 
-    def claim_cases(self, instance_ids: Sequence[str]) -> set[str]:
+    def claim_cases(
+        self, instance_ids: Sequence[str], lock_for: timedelta | None = None
+    ) -> set[str]:
         """Lock the case rows no other transaction holds (``FOR UPDATE SKIP LOCKED``).
 
         Never waits: a row another worker locked is skipped, not queued for, so two workers
         sweeping the same due timers split them instead of waiting on each other (or
         deadlocking).  On SQLite the transaction already holds the database's write lock
-        (``BEGIN IMMEDIATE``), so every case is this worker's.
+        (``BEGIN IMMEDIATE``), so every case is this worker's; a worker that dies gives the
+        file lock back at once, one that hangs keeps it (SQLite has no server to expire it).
+
+        **Expiry.**  The locks are the transaction's, so they go when it ends: at once when the
+        worker's process dies (its connection closes).  For a worker that stops talking to
+        the server without closing (a handler that hangs, a host that vanished from the
+        network), ``lock_for`` is the transaction's ``idle_in_transaction_session_timeout``:
+        once it has waited that long for the worker's next statement, PostgreSQL ends the
+        session, rolls the transaction back and frees the cases for the next worker's round.
+        The worker that hung finds its connection gone and its step undone
+        (``ClaimExpiredError``).
         """
         if not instance_ids:
             return set()
@@ -1376,7 +1406,26 @@ class SqlStore:
             .with_for_update(skip_locked=True)
         )
         with self._connection(write=True) as conn:
+            if lock_for is not None:
+                milliseconds = max(1, round(lock_for.total_seconds() * 1000))
+                conn.execute(_IDLE_TIMEOUT, {"ms": str(milliseconds)})
+                tx: _Transaction | None = getattr(self._local, "tx", None)
+                if tx is not None:
+                    tx.expiring = True
             return {row[0] for row in conn.execute(query)}
+
+    def calling_out(self) -> None:
+        """A registered handler is about to run in this thread's step (``Environment``).
+
+        In a transaction that holds a worker's expiring claim, what is queued is sent and
+        answered first: psycopg's pipeline would otherwise leave the session busy in the
+        server's eyes, and only a session idle in its transaction is ended by its
+        ``idle_in_transaction_session_timeout`` (``claim_cases``).  Elsewhere nothing is
+        sent: a user's step claims nothing, so it costs no round trip.
+        """
+        tx: _Transaction | None = getattr(self._local, "tx", None)
+        if tx is not None and tx.expiring:
+            tx.settle()
 
     # -- comments and attachments -----------------------------------------------------------
     # Cold paths, on SQLAlchemy Core: rows of their own, never part of the case's row, so a
@@ -1625,6 +1674,15 @@ def _lost_race(exc: Exception) -> ConflictError | None:
             "another transaction was saving the same case at the same moment; try again"
         )
     return None
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """Whether ``exc`` says the server ended the session (psycopg's ``OperationalError``, as
+    raised or wrapped by SQLAlchemy) rather than refusing a statement."""
+    import psycopg
+
+    cause = exc.orig if isinstance(exc, DBAPIError) else exc
+    return isinstance(cause, psycopg.OperationalError)
 
 
 def _raise_lost_race(exc: Exception) -> None:
