@@ -315,28 +315,35 @@ def process_clients(url: str, n: int, clients: int = CLIENTS) -> DurableResult:
     """``clients`` spawned processes; the loop's time runs from the first client's start to the
     last one's end (``perf_counter`` is the system's monotonic clock, shared by processes)."""
     before = completed_in_database(url)
+    shares = _shares(n, clients)
+    reports = spawn_clients(_process_client, [(url, n, k, s) for k, s in enumerate(shares)])
+    seconds = max(r[3] for r in reports) - min(r[2] for r in reports)
+    completions = [x for r in reports for x in r[4]]
+    result = DurableResult(_database_name(url), clients, "processes", n, seconds, completions)
+    _check(result, sum(r[1] for r in reports), n + clients * WARM_UP, url, before)
+    return result
+
+
+def spawn_clients(target: Any, args: list[tuple[Any, ...]]) -> list[Any]:
+    """Run ``target(*args[k], barrier, results)`` in a spawned process per client, all released
+    together by ``barrier``; each puts one report on ``results``, its last item the text of
+    the error that stopped it, or None.  The reports, or ``BenchmarkFailed``."""
     context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(clients)
+    barrier = context.Barrier(len(args))
     results = context.Queue()
     workers = [
-        context.Process(
-            target=_process_client, args=(url, n, k, share, barrier, results), daemon=True
-        )
-        for k, share in enumerate(_shares(n, clients))
+        context.Process(target=target, args=(*given, barrier, results), daemon=True)
+        for given in args
     ]
     for worker in workers:
         worker.start()
     reports = [results.get(timeout=3600) for _ in workers]
     for worker in workers:
         worker.join()
-    failed = [error for *_, error in reports if error]
+    failed = [report[-1] for report in reports if report[-1]]
     if failed:
         raise BenchmarkFailed(f"a client process failed: {failed[0]}")
-    seconds = max(r[3] for r in reports) - min(r[2] for r in reports)
-    completions = [x for r in reports for x in r[4]]
-    result = DurableResult(_database_name(url), clients, "processes", n, seconds, completions)
-    _check(result, sum(r[1] for r in reports), n + clients * WARM_UP, url, before)
-    return result
+    return reports
 
 
 def _check(result: DurableResult, done: int, expected: int, url: str, before: int) -> None:

@@ -29,7 +29,6 @@ for PostgreSQL, where four clients are the target.
 
 from __future__ import annotations
 
-import multiprocessing
 import sqlite3
 import time
 import uuid
@@ -40,6 +39,7 @@ from typing import Any
 
 from sqlalchemy import make_url
 
+from bench import durable
 from bench.measure import BenchmarkFailed
 from bench.workloads import PASS_TASK_INPUTS, pass_start_variables
 from liucheng.engine.state import InstanceState
@@ -304,26 +304,9 @@ def run_raw(
         seconds = time.perf_counter() - started
         expected = n + 1
     else:
-        context = multiprocessing.get_context("spawn")
-        barrier = context.Barrier(clients)
-        results = context.Queue()
         share = n // clients
-        workers = [
-            context.Process(
-                target=_client_process,
-                args=(url, recordings, share, barrier, results),
-                daemon=True,
-            )
-            for _ in range(clients)
-        ]
-        for worker in workers:
-            worker.start()
-        reports = [results.get(timeout=3600) for _ in workers]
-        for worker in workers:
-            worker.join()
-        failed = [error for *_, error in reports if error]
-        if failed:
-            raise BenchmarkFailed(f"a raw client process failed: {failed[0]}")
+        args = [(url, recordings, share)] * clients
+        reports = durable.spawn_clients(_client_process, args)
         seconds = max(r[1] for r in reports) - min(r[0] for r in reports)
         n = share * clients
         expected = n + clients
