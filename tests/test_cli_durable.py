@@ -4,7 +4,9 @@ SQLite file, so nothing survives between them except what the database holds."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from liucheng.cli import app
 from liucheng.cli_values import parse_assignments, parse_value
 from liucheng.errors import LiuchengError
 from liucheng.library import model_path
+from liucheng.runtime import SqlStore
 
 MODEL = str(model_path("pass_application.bpmn"))
 
@@ -297,3 +300,27 @@ def test_the_worker_help_names_the_engine_s_claim_expiry(tmp_path: Path) -> None
 
     out = CliRunner().invoke(app, ["worker", "--help"], env={"COLUMNS": "200"}).output
     assert f"default: the engine's, {JOB_LOCK.total_seconds():.0f}" in out
+
+
+def test_a_worker_names_itself_to_postgresql(
+    postgresql_store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Which worker holds which claim: its connections say, in ``pg_stat_activity``."""
+    from sqlalchemy import text
+
+    from liucheng import api
+
+    url = postgresql_store.engine.url.render_as_string(hide_password=False)
+    seen: list[str] = []
+
+    def run_due_jobs(self: api.Engine, **claims: object) -> int:
+        store = self.store
+        assert isinstance(store, SqlStore)
+        with store.engine.connect() as conn:
+            seen.append(conn.execute(text("SHOW application_name")).scalar_one())
+        return 0
+
+    monkeypatch.setattr(api.Engine, "run_due_jobs", run_due_jobs)
+    result = CliRunner().invoke(app, ["worker", "--once", "--db", url])
+    assert result.exit_code == 0, result.output
+    assert seen == [f"liucheng worker {socket.gethostname()}:{os.getpid()}"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sys
 import time
 from collections.abc import Callable
@@ -123,14 +124,19 @@ def _calendars() -> dict[str, Any] | None:
     return data
 
 
-def _engine(db: str | None) -> Engine:
-    """An engine on the database, its tables created or upgraded first."""
+def _engine(db: str | None, *, name: str | None = None) -> Engine:
+    """An engine on the database, its tables created or upgraded first; on PostgreSQL its
+    connections carry ``name`` as their ``application_name`` (what ``pg_stat_activity`` shows)."""
     from liucheng.api import Engine
-    from liucheng.runtime.database import connect, upgrade
+    from liucheng.runtime.database import connect, default_url, upgrade
     from liucheng.runtime.sql_store import SqlStore
 
     calendars = _calendars()
-    database = connect(db)
+    url = db or default_url()
+    options: dict[str, Any] = {}
+    if name is not None and not url.startswith("sqlite"):
+        options["connect_args"] = {"application_name": name[:63]}  # PostgreSQL keeps 63 bytes
+    database = connect(url, **options)
     upgrade(database)
     return Engine(store=SqlStore(database), calendars=calendars)
 
@@ -637,7 +643,8 @@ def worker(
     """
 
     def action() -> None:
-        engine = _engine(db)
+        # Named for the operator: which worker holds which claim, in ``pg_stat_activity``.
+        engine = _engine(db, name=f"liucheng worker {socket.gethostname()}:{os.getpid()}")
         claims = {} if lock_for is None else {"lock_for": timedelta(seconds=lock_for)}
         while True:
             try:
