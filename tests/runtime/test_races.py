@@ -325,7 +325,7 @@ def test_a_claim_expires_when_its_worker_goes_quiet_and_another_worker_takes_ove
 
         def run_a() -> None:
             try:
-                outcome.append(a.engine.run_due_jobs(lock_for=timedelta(seconds=1)))
+                outcome.append(a.engine.run_due_jobs(lock_for=timedelta(seconds=2)))
             except Exception as exc:  # the outcome under test
                 outcome.append(exc)
 
