@@ -1454,7 +1454,7 @@ class Engine:
         waiting.sort(key=_first)
         found: list[Job] = []
         cases: dict[str, Instance | None] = {}
-        for due, owner, what in waiting[:limit] if limit is not None else waiting:
+        for due, owner, what in waiting[:limit]:
             if isinstance(what, StartTimer):
                 found.append(Job(due, JobKind.START_TIMER, owner, what.node, None, what.cycle))
                 continue
@@ -1468,8 +1468,18 @@ class Engine:
                 node = self._process(inst.process_id, inst.version).nodes.get(sub.node)
                 allowed = node.job_attempts if node is not None else 0
                 after = sub.message == AFTER_MARK
-                job = Job(due, JobKind.JOB, inst.process_id, sub.node, inst.id, None, after)
-                found.append(job._replace(failed=sub.fired, attempts=allowed))
+                found.append(
+                    Job(
+                        due,
+                        JobKind.JOB,
+                        inst.process_id,
+                        sub.node,
+                        inst.id,
+                        after=after,
+                        failed=sub.fired,
+                        attempts=allowed,
+                    )
+                )
             else:
                 found.append(Job(due, JobKind.TIMER, inst.process_id, sub.node, inst.id, sub.cycle))
         return found
