@@ -249,12 +249,12 @@ from liucheng.store import (
 _I = schema.instances
 _T = schema.tasks
 _H = schema.history
-# ``SET LOCAL`` with a parameter: a claim's expiry, for the rest of the transaction.
-_IDLE_TIMEOUT = text("SELECT set_config('idle_in_transaction_session_timeout', :ms, true)")
 _D = schema.deployments
 _ST = schema.start_timers
 _MB = schema.message_buffer
 _X = schema.external_tasks
+# ``SET LOCAL`` with a parameter: a claim's expiry, for the rest of the transaction.
+_IDLE_TIMEOUT = text("SELECT set_config('idle_in_transaction_session_timeout', :ms, true)")
 
 _ACTIVE = InstanceState.ACTIVE.value
 _TIMER = SubscriptionKind.TIMER.value
