@@ -1301,6 +1301,8 @@ class Engine:
         talking to the database for ``lock_for`` (a handler that hangs): another worker then
         takes the cases over, and this call raises ``ClaimExpiredError`` with the batch undone.
         """
+        if not isinstance(lock_for, timedelta) or lock_for <= timedelta(0):
+            raise LiuchengError(f"lock_for must be a positive timedelta, not {lock_for!r}")
         fired = 0
         tz = self.env.timezone
         assert tz is not None
@@ -1447,6 +1449,8 @@ class Engine:
         reach ``attempts`` an incident replaces the job.  A case that a worker moved on since
         the list was read is left out.
         """
+        if limit is not None and limit < 1:
+            raise LiuchengError("limit must be at least 1")
         waiting: list[tuple[datetime, str, int | StartTimer]] = [
             (due, case_id, sub_id) for due, case_id, sub_id in self.store.due_timers(_END)
         ]

@@ -11,7 +11,9 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from liucheng import Engine, Job, JobKind
+import pytest
+
+from liucheng import Engine, Job, JobKind, LiuchengError
 
 from .conftest import START
 
@@ -63,3 +65,21 @@ def test_a_failed_call_is_listed_with_its_attempts_until_an_incident_replaces_it
             assert engine.jobs()[0].failed == failed
     assert [job.element for job in engine.jobs()] == ["hourly"]  # the incident holds the SMS
     assert [incident.node for _, incident in engine.incidents(sms)] == ["sms"]
+
+
+@pytest.mark.parametrize("limit", [0, -1])
+def test_a_limit_below_one_is_refused(deploy: Callable[..., Engine], limit: int) -> None:
+    engine, *_ = _cases(deploy)
+    with pytest.raises(LiuchengError, match="limit must be at least 1"):
+        engine.jobs(limit=limit)
+
+
+@pytest.mark.parametrize("lock_for", [timedelta(0), timedelta(seconds=-5), 300])
+def test_a_claim_that_cannot_last_is_refused_and_nothing_runs(
+    deploy: Callable[..., Engine], lock_for: Any
+) -> None:
+    engine, sms, *_ = _cases(deploy)
+    before = engine.jobs()
+    with pytest.raises(LiuchengError, match="lock_for must be a positive timedelta"):
+        engine.run_due_jobs(lock_for=lock_for)
+    assert engine.jobs() == before and before[0].instance_id == sms
