@@ -15,10 +15,11 @@ what share of it Liucheng reaches:
    What was inserted, updated and deleted is that step's ``StepRows``.  A candidate row that
    goes with its task is left to ``ON DELETE CASCADE``, as Liucheng leaves it.
 2. **Replay.**  A client replays a recording for each of its cases under a new case id of the
-   same length (a task's id contains its case's id, so one text replacement renames both).
-   Each step is one transaction on a kept cursor: before a completion, the case's open tasks
-   are read (the Liucheng client asks for them too); then one plain statement per table and kind
-   of change — ``executemany`` where a step writes several rows — and a commit.  No engine, no
+   same length (a task's id contains its case's id, so one text replacement renames both;
+   done before the clock starts, as a plain program would have its rows ready).  Each step
+   is one transaction on a kept cursor: before a completion, the case's open tasks are read
+   (the Liucheng client asks for them too); then one plain statement per table and kind of
+   change — ``executemany`` where a step writes several rows — and a commit.  No engine, no
    JSON encoding, no SQLAlchemy, no revision check: what is left is the database's own work for
    those rows and commits, and the driver's.
 
@@ -224,43 +225,64 @@ def _new_case_id(template: str) -> str:
     return fresh[: len(template)]
 
 
-def replay(url: str, conn: Any, recording: Recording) -> None:
-    """Write one case's recorded rows again, under a new case id, one transaction a step.
+def renamed(recording: Recording) -> Recording:
+    """The recorded case under a new case id (a task's id holds its case's, so one text
+    replacement renames both).  Done before the clock starts: a plain program has its rows
+    ready too, and making them is not the database's work."""
+    old = recording.case_id
+    new = _new_case_id(old)
+    steps = tuple(
+        StepRows(
+            step.reads_tasks,
+            tuple(
+                Change(c.sql, tuple(tuple(_renamed(v, old, new) for v in row) for row in c.rows))
+                for c in step.changes
+            ),
+        )
+        for step in recording.steps
+    )
+    return Recording(new, steps)
+
+
+def fresh_cases(recordings: Sequence[Recording], n: int) -> list[Recording]:
+    """``n`` cases to replay, alternately of each recorded kind, each under its own id."""
+    return [renamed(recordings[i % 2]) for i in range(n)]
+
+
+def replay(url: str, conn: Any, case: Recording) -> None:
+    """Write one case's rows, one transaction a step.
 
     On PostgreSQL a step's writes and its commit go to the server together (psycopg's pipeline
     mode: one round trip, as Liucheng's one-statement save); the read before it is a round trip
     of its own, since a client must know the task before it completes it.
     """
-    old = recording.case_id
-    new = _new_case_id(old)
     sqlite = _is_sqlite(url)
     read_tasks = _OPEN_TASKS.format(p=_placeholder(url))
     cursor = conn.cursor()
-    for step in recording.steps:
+    for step in case.steps:
         if step.reads_tasks:
-            cursor.execute(read_tasks, (new,))
+            cursor.execute(read_tasks, (case.case_id,))
             if not cursor.fetchall():
                 raise BenchmarkFailed("a replayed case has no open task to complete")
         with nullcontext() if sqlite else conn.pipeline():
             if sqlite:
                 cursor.execute("BEGIN")
             for change in step.changes:
-                rows = [tuple(_renamed(v, old, new) for v in row) for row in change.rows]
-                if len(rows) == 1:
-                    cursor.execute(change.sql, rows[0])
+                if len(change.rows) == 1:
+                    cursor.execute(change.sql, change.rows[0])
                 else:
-                    cursor.executemany(change.sql, rows)
+                    cursor.executemany(change.sql, change.rows)
             if sqlite:
                 cursor.execute("COMMIT")
             else:
                 conn.commit()
 
 
-def replay_cases(url: str, recordings: Sequence[Recording], n: int) -> None:
+def replay_cases(url: str, cases: Sequence[Recording]) -> None:
     conn = driver_connect(url)
     try:
-        for i in range(n):
-            replay(url, conn, recordings[i % 2])
+        for case in cases:
+            replay(url, conn, case)
     finally:
         conn.close()
 
@@ -282,10 +304,11 @@ def _client_process(
     url: str, recordings: Sequence[Recording], n: int, barrier: Any, results: Any
 ) -> None:
     try:
-        replay_cases(url, recordings, 1)  # warm up: connection, statement caches
+        replay_cases(url, fresh_cases(recordings, 1))  # warm up: connection, statement caches
+        cases = fresh_cases(recordings, n)
         barrier.wait()
         started = time.perf_counter()
-        replay_cases(url, recordings, n)
+        replay_cases(url, cases)
         results.put((started, time.perf_counter(), None))
     except BaseException as exc:
         barrier.abort()
@@ -298,9 +321,10 @@ def run_raw(
     """``n`` cases replayed by ``clients`` clients (one: in this process; more: processes)."""
     before = _completed(url)
     if clients == 1:
-        replay_cases(url, recordings, 1)
+        replay_cases(url, fresh_cases(recordings, 1))
+        cases = fresh_cases(recordings, n)
         started = time.perf_counter()
-        replay_cases(url, recordings, n)
+        replay_cases(url, cases)
         seconds = time.perf_counter() - started
         expected = n + 1
     else:
